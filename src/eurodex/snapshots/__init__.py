@@ -1,0 +1,1 @@
+"""Offline snapshots of real catalogues, shipped with their SOURCE.md licences."""
