@@ -1,0 +1,1 @@
+"""Reference lists used to prove officialness, shipped with their SOURCE.md licences."""

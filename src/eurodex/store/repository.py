@@ -1,0 +1,402 @@
+"""The one interface through which every stage reads and writes the register.
+
+Functions take an open SQLAlchemy session; the caller decides the transaction, so a harvest
+commits record by record and a crash leaves every committed record whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+from unidecode import unidecode
+
+from eurodex.harvest.records import Candidate, FieldValue, InstitutionRecord
+from eurodex.model import (
+    CapturedSchema,
+    CheckResult,
+    Outcome,
+    ProofName,
+    ProofResult,
+    QualityScore,
+    State,
+    Status,
+)
+from eurodex.store.tables import (
+    CapturedSchemaRow,
+    Check,
+    Entry,
+    Institution,
+    Proof,
+    Provenance,
+    Score,
+    Source,
+)
+from eurodex.verify.state import StateSnapshot, apply_check, effective_state
+
+ENTRY_FIELDS = (
+    "name", "summary", "description", "country", "topics", "tags", "base_url", "health_url",
+    "docs_url", "spec_url", "homepage_url", "contact", "rate_limit", "auth_type", "licence",
+    "last_modified",
+)
+INSTITUTION_FIELDS = (
+    "name", "acronym", "country", "type", "type_label", "homepage_url", "contact",
+    "official_domains", "github_orgs",
+)
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """ASCII, lower-case, hyphenated: ``Données Île`` becomes ``donnees-ile``."""
+    ascii_text = unidecode(text).lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    return slug[:max_length].rstrip("-") or "entry"
+
+
+def _unique_slug(session: Session, model: type, base: str) -> str:
+    slug, n = base, 1
+    while session.scalar(select(model.id).where(model.slug == slug)) is not None:
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+# -- sources ------------------------------------------------------------------------------
+
+
+def ensure_source(
+    session: Session, *, slug: str, name: str, format: str, url: str | None, trusted: bool
+) -> Source:
+    source = session.scalar(select(Source).where(Source.slug == slug))
+    if source is None:
+        source = Source(slug=slug, name=name, format=format, url=url, trusted=trusted,
+                        created_at=now_utc())
+        session.add(source)
+        session.flush()
+    else:
+        source.name, source.format, source.url, source.trusted = name, format, url, trusted
+    return source
+
+
+# -- provenance ---------------------------------------------------------------------------
+
+
+def _record_provenance(
+    session: Session,
+    *,
+    subject: str,
+    subject_id: int,
+    field: str,
+    value: FieldValue,
+    source: Source,
+    record_url: str | None,
+    now: datetime,
+) -> None:
+    row = session.scalar(
+        select(Provenance).where(
+            Provenance.subject == subject,
+            Provenance.subject_id == subject_id,
+            Provenance.field == field,
+            Provenance.source_id == source.id,
+        )
+    )
+    if row is None:
+        session.add(Provenance(subject=subject, subject_id=subject_id, field=field,
+                               value=value.value, source_id=source.id, record_url=record_url,
+                               method=value.method.value, recorded_at=now))
+    elif row.value != value.value or row.method != value.method.value:
+        row.value, row.method, row.record_url, row.recorded_at = (
+            value.value, value.method.value, record_url, now)
+
+
+def provenance_for(session: Session, subject: str, subject_id: int) -> Sequence[Provenance]:
+    return session.scalars(
+        select(Provenance)
+        .where(Provenance.subject == subject, Provenance.subject_id == subject_id)
+        .order_by(Provenance.field, Provenance.id)
+    ).all()
+
+
+def record_entry_field(
+    session: Session, entry: Entry, field: str, value: FieldValue, source: Source,
+    record_url: str | None = None,
+) -> bool:
+    """Set one field with its provenance; True when the stored value changed."""
+    changed = getattr(entry, field) != value.value
+    if changed:
+        setattr(entry, field, value.value)
+    _record_provenance(session, subject="entry", subject_id=entry.id, field=field, value=value,
+                       source=source, record_url=record_url or entry.record_url, now=now_utc())
+    return changed
+
+
+# -- institutions -------------------------------------------------------------------------
+
+
+def upsert_institution(
+    session: Session, source: Source, record: InstitutionRecord
+) -> tuple[Institution, str]:
+    """Create or update the institution keyed ``record.key``; returns it and new/updated/..."""
+    now = now_utc()
+    slug = slugify(record.key)
+    inst = session.scalar(select(Institution).where(Institution.slug == slug))
+    values = {k: v for k, v in record.fields.items() if k in INSTITUTION_FIELDS}
+    outcome = "unchanged"
+    if inst is None:
+        inst = Institution(slug=slug, created_at=now, updated_at=now, official_domains=[],
+                           github_orgs=[], **{k: v.value for k, v in values.items()})
+        session.add(inst)
+        session.flush()
+        outcome = "new"
+    else:
+        for name, value in values.items():
+            if getattr(inst, name) != value.value:
+                setattr(inst, name, value.value)
+                outcome = "updated"
+        if outcome == "updated":
+            inst.updated_at = now
+    for name, value in values.items():
+        _record_provenance(session, subject="institution", subject_id=inst.id, field=name,
+                           value=value, source=source, record_url=record.record_url, now=now)
+    return inst, outcome
+
+
+def institution_by_slug(session: Session, slug: str) -> Institution | None:
+    return session.scalar(select(Institution).where(Institution.slug == slug))
+
+
+# -- entries ------------------------------------------------------------------------------
+
+
+def upsert_entry(
+    session: Session, source: Source, candidate: Candidate, institution: Institution | None
+) -> tuple[Entry, str]:
+    """Create or update the entry this source knows as ``candidate.record_id``.
+
+    Slugs are fixed when an entry is created and never change, so links stay valid.
+    """
+    now = now_utc()
+    entry = session.scalar(
+        select(Entry).where(Entry.source_id == source.id, Entry.record_id == candidate.record_id)
+    )
+    outcome = "unchanged"
+    if entry is None:
+        entry = Entry(
+            slug=_unique_slug(session, Entry, slugify(candidate.record_id)),
+            kind=candidate.kind.value,
+            name=str(candidate.value("name")),
+            source_id=source.id,
+            record_id=candidate.record_id,
+            record_url=candidate.record_url,
+            status=Status.QUARANTINED.value,
+            status_reason="awaiting proofs",
+            state=State.UNVERIFIED.value,
+            consecutive_failures=0,
+            created_at=now,
+            updated_at=now,
+            topics=[],
+            tags=[],
+        )
+        session.add(entry)
+        session.flush()
+        outcome = "new"
+    if institution is not None and entry.institution_id != institution.id:
+        entry.institution_id = institution.id
+        outcome = "updated" if outcome != "new" else outcome
+    for name, value in candidate.fields.items():
+        if name not in ENTRY_FIELDS:
+            continue
+        if record_entry_field(session, entry, name, value, source, candidate.record_url):
+            outcome = "updated" if outcome != "new" else outcome
+    if outcome == "updated":
+        entry.updated_at = now
+    return entry, outcome
+
+
+def entry_by_slug(session: Session, slug: str) -> Entry | None:
+    return session.scalar(
+        select(Entry)
+        .options(joinedload(Entry.institution), joinedload(Entry.source))
+        .where(Entry.slug == slug)
+    )
+
+
+def list_entries(
+    session: Session,
+    *,
+    status: Status | None = Status.APPROVED,
+    limit: int = 50,
+    offset: int = 0,
+    kind: str | None = None,
+    country: str | None = None,
+    state: str | None = None,
+) -> tuple[Sequence[Entry], int]:
+    query = select(Entry)
+    if status is not None:
+        query = query.where(Entry.status == status.value)
+    if kind:
+        query = query.where(Entry.kind == kind.upper())
+    if country:
+        query = query.where(Entry.country == country.upper())
+    if state:
+        query = query.where(Entry.state == state.upper())
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.options(joinedload(Entry.institution))
+        .order_by(Entry.name, Entry.id)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, total
+
+
+def all_entry_ids(session: Session) -> list[int]:
+    return list(session.scalars(select(Entry.id).order_by(Entry.id)))
+
+
+# -- schemas, proofs, scores --------------------------------------------------------------
+
+
+def save_schema(
+    session: Session,
+    entry: Entry,
+    *,
+    captured: CapturedSchema | None,
+    captured_from: str,
+    error: str | None = None,
+) -> None:
+    row = session.scalar(select(CapturedSchemaRow).where(CapturedSchemaRow.entry_id == entry.id))
+    fields = [asdict(f) for f in captured.fields] if captured else []
+    values = {
+        "captured_from": captured_from,
+        "origin": "declared",
+        "spec_format": captured.spec_format if captured else None,
+        "spec_version": captured.spec_version if captured else None,
+        "fields": fields,
+        "field_count": len(fields),
+        "filterable_count": captured.filterable_count if captured else 0,
+        "error": error,
+    }
+    if row is None:
+        session.add(CapturedSchemaRow(entry_id=entry.id, captured_at=now_utc(), **values))
+        return
+    if any(getattr(row, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.captured_at = now_utc()
+
+
+def schema_for(session: Session, entry_id: int) -> CapturedSchemaRow | None:
+    return session.scalar(select(CapturedSchemaRow).where(CapturedSchemaRow.entry_id == entry_id))
+
+
+def save_proofs(session: Session, entry: Entry, proofs: list[ProofResult]) -> None:
+    """Store each proof; a proof whose verdict is unchanged keeps its original time."""
+    existing = {p.name: p for p in session.scalars(select(Proof).where(Proof.entry_id == entry.id))}
+    for proof in proofs:
+        row = existing.get(proof.name.value)
+        values = {"held": proof.held, "points": proof.points, "checked": proof.checked,
+                  "url": proof.url, "sentence": proof.sentence}
+        if row is None:
+            session.add(Proof(entry_id=entry.id, name=proof.name.value,
+                              checked_at=proof.checked_at, **values))
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(row, k, v)
+            row.checked_at = proof.checked_at
+
+
+def proofs_for(session: Session, entry_id: int) -> list[ProofResult]:
+    order = {name.value: i for i, name in enumerate(ProofName)}
+    rows = sorted(session.scalars(select(Proof).where(Proof.entry_id == entry_id)),
+                  key=lambda p: order.get(p.name, 99))
+    return [ProofResult(ProofName(r.name), r.held, r.checked, r.url, r.sentence, r.checked_at)
+            for r in rows]
+
+
+def save_score(session: Session, entry: Entry, quality: QualityScore) -> None:
+    row = session.scalar(select(Score).where(Score.entry_id == entry.id))
+    values = {a.axis: a.score for a in quality.axes}
+    values.update(sentences={a.axis: a.sentence for a in quality.axes},
+                  composite=quality.composite, composite_exact=quality.composite_exact,
+                  tier=quality.tier)
+    if row is None:
+        session.add(Score(entry_id=entry.id, computed_at=now_utc(), **values))
+    elif any(getattr(row, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.computed_at = now_utc()
+
+
+def score_for(session: Session, entry_id: int) -> Score | None:
+    return session.scalar(select(Score).where(Score.entry_id == entry_id))
+
+
+# -- checks -------------------------------------------------------------------------------
+
+
+def snapshot_of(entry: Entry) -> StateSnapshot:
+    return StateSnapshot(
+        state=State(entry.state),
+        consecutive_failures=entry.consecutive_failures,
+        last_check_at=entry.last_check_at,
+        last_success_at=entry.last_success_at,
+        last_outcome=Outcome(entry.last_outcome) if entry.last_outcome else None,
+    )
+
+
+def record_check(session: Session, entry: Entry, result: CheckResult) -> StateSnapshot:
+    """Store one check and move the entry's state accordingly (methodology 4)."""
+    session.add(Check(
+        entry_id=entry.id, url=result.url, started_at=result.started_at, method=result.method,
+        http_status=result.http_status, latency_ms=result.latency_ms,
+        outcome=result.outcome.value, reason=result.reason,
+        error=(result.error or None) and result.error[:300], bytes_read=result.bytes_read,
+        tls_expires_at=result.tls_expires_at,
+    ))
+    after = apply_check(snapshot_of(entry), result)
+    entry.state = effective_state(after, now_utc()).value
+    entry.consecutive_failures = after.consecutive_failures
+    entry.last_check_at = after.last_check_at
+    entry.last_success_at = after.last_success_at
+    entry.last_outcome = after.last_outcome.value if after.last_outcome else None
+    return after
+
+
+def latest_check(session: Session, entry_id: int) -> Check | None:
+    return session.scalar(
+        select(Check).where(Check.entry_id == entry_id)
+        .order_by(Check.started_at.desc(), Check.id.desc()).limit(1)
+    )
+
+
+def uptime(session: Session, entry_id: int, window: timedelta) -> float | None:
+    """Successes / decisive checks over ``window``, in percent; None without decisive checks."""
+    since = now_utc() - window
+    rows = session.execute(
+        select(Check.outcome, func.count())
+        .where(Check.entry_id == entry_id, Check.started_at >= since)
+        .group_by(Check.outcome)
+    ).all()
+    counts = {Outcome(o): n for o, n in rows}
+    decisive = sum(n for o, n in counts.items() if o.is_decisive)
+    if not decisive:
+        return None
+    success = counts.get(Outcome.UP, 0) + counts.get(Outcome.UP_AUTH, 0)
+    return 100.0 * success / decisive
+
+
+def history_hours(session: Session, entry_id: int) -> float:
+    first = session.scalar(select(func.min(Check.started_at)).where(Check.entry_id == entry_id))
+    if first is None:
+        return 0.0
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=UTC)
+    return (now_utc() - first).total_seconds() / 3600

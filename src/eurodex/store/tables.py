@@ -1,0 +1,239 @@
+"""SQLAlchemy tables: the register's facts, one table per kind of fact.
+
+The same models serve SQLite (the default) and PostgreSQL. JSON columns hold lists that are
+read whole (tags, topics, domains, schema fields); anything queried on its own has a column.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Times are stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no zone, so without this a value written aware would come back naive and
+    compare wrongly with ``datetime.now(UTC)``.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
+        return value.astimezone(UTC) if dialect.name != "sqlite" else value.astimezone(
+            UTC
+        ).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    acronym: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str] = mapped_column(String(2))
+    type: Mapped[str] = mapped_column(String(32))
+    type_label: Mapped[str | None] = mapped_column(String(200))
+    homepage_url: Mapped[str | None] = mapped_column(String(2000))
+    contact: Mapped[str | None] = mapped_column(String(500))
+    official_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    github_orgs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    entries: Mapped[list[Entry]] = relationship(back_populates="institution")
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str] = mapped_column(String(50))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class HarvestRun(Base):
+    __tablename__ = "harvest_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(20))  # running, ok, partial, failed
+    new: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[list[dict]] = mapped_column(JSON, default=list)
+
+
+class Entry(Base):
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("source_id", "record_id", name="uq_entries_source_record"),
+        Index("ix_entries_status_state", "status", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
+    country: Mapped[str | None] = mapped_column(String(2))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    base_url: Mapped[str | None] = mapped_column(String(2000))
+    health_url: Mapped[str | None] = mapped_column(String(2000))
+    docs_url: Mapped[str | None] = mapped_column(String(2000))
+    spec_url: Mapped[str | None] = mapped_column(String(2000))
+    homepage_url: Mapped[str | None] = mapped_column(String(2000))
+    contact: Mapped[str | None] = mapped_column(String(500))
+    rate_limit: Mapped[str | None] = mapped_column(Text)
+    auth_type: Mapped[str | None] = mapped_column(String(32))
+    licence: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(40))
+
+    # Where the entry was first harvested from, and its id in that source.
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    record_id: Mapped[str] = mapped_column(String(500))
+    record_url: Mapped[str | None] = mapped_column(String(2000))
+
+    # Admission (methodology 3).
+    status: Mapped[str] = mapped_column(String(16))
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+
+    # Verification (methodology 4).
+    state: Mapped[str] = mapped_column(String(16), default="UNVERIFIED")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_check_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_outcome: Mapped[str | None] = mapped_column(String(16))
+
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    institution: Mapped[Institution | None] = relationship(back_populates="entries")
+    source: Mapped[Source] = relationship()
+
+
+class Provenance(Base):
+    """Where one stored field value came from (methodology 1)."""
+
+    __tablename__ = "provenance"
+    __table_args__ = (
+        UniqueConstraint("subject", "subject_id", "field", "source_id", name="uq_provenance"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(16))  # "entry" or "institution"
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    field: Mapped[str] = mapped_column(String(64))
+    value: Mapped[object] = mapped_column(JSON)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id"))
+    record_url: Mapped[str | None] = mapped_column(String(2000))
+    method: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[datetime]
+
+
+class Proof(Base):
+    __tablename__ = "proofs"
+    __table_args__ = (UniqueConstraint("entry_id", "name", name="uq_proofs_entry_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(32))
+    held: Mapped[bool] = mapped_column(Boolean)
+    points: Mapped[int] = mapped_column(Integer)
+    checked: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    sentence: Mapped[str] = mapped_column(Text)
+    checked_at: Mapped[datetime]
+
+
+class Check(Base):
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_entry_started", "entry_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("entries.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    started_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(8))
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    error: Mapped[str | None] = mapped_column(String(300))
+    bytes_read: Mapped[int] = mapped_column(Integer, default=0)
+    tls_expires_at: Mapped[datetime | None]
+
+
+class CapturedSchemaRow(Base):
+    __tablename__ = "schemas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), unique=True
+    )
+    captured_at: Mapped[datetime]
+    captured_from: Mapped[str] = mapped_column(String(2000))
+    origin: Mapped[str] = mapped_column(String(16))  # declared or sampled
+    spec_format: Mapped[str | None] = mapped_column(String(16))
+    spec_version: Mapped[str | None] = mapped_column(String(16))
+    fields: Mapped[list[dict]] = mapped_column(JSON)
+    field_count: Mapped[int] = mapped_column(Integer)
+    filterable_count: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Score(Base):
+    __tablename__ = "scores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("entries.id", ondelete="CASCADE"), unique=True
+    )
+    officialness: Mapped[int] = mapped_column(Integer)
+    availability: Mapped[int] = mapped_column(Integer)
+    metadata_completeness: Mapped[int] = mapped_column(Integer)
+    licence_clarity: Mapped[int] = mapped_column(Integer)
+    agent_readiness: Mapped[int] = mapped_column(Integer)
+    sentences: Mapped[dict[str, str]] = mapped_column(JSON)
+    composite: Mapped[int] = mapped_column(Integer, index=True)
+    composite_exact: Mapped[float]
+    tier: Mapped[str] = mapped_column(String(16))
+    computed_at: Mapped[datetime]
