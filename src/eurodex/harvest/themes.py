@@ -52,6 +52,7 @@ _FRENCH_THEMES: dict[str, tuple[str, ...]] = {
     "professionnels": ("ECON",),
     "sante": ("HEAL",),
     "securite": ("JUST",),
+    "services publics": ("GOVE",),
     "sport": ("EDUC",),
     "transport": ("TRAN",),
     "cantine": ("EDUC", "AGRI"),

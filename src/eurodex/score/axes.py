@@ -87,7 +87,7 @@ def officialness(facts: ScoreFacts) -> AxisScore:
     if held:
         names = ", ".join(PROOF_LABELS[p.name] for p in held)
         only = " only" if len(held) == 1 else ""
-        sentence = f"{names.capitalize()}{only} ({len(held)} of 5 proofs)"
+        sentence = f"{names[:1].upper()}{names[1:]}{only} ({len(held)} of 5 proofs)"
     else:
         sentence = "No proof of officialness holds (0 of 5 proofs)"
     return AxisScore("officialness", points, sentence)
@@ -182,7 +182,8 @@ def agent_readiness(facts: ScoreFacts) -> AxisScore:
             (15, populated(facts.docs_url), "Docs URL present"),
             (10, populated(facts.homepage_url), "Homepage URL present"),
             (10, populated(facts.topics), "Topic tags assigned"),
-            (15, populated(facts.auth_type) and populated(facts.rate_limit),
+            # auth_type is a code, and NONE ("no auth") is a declaration, not a placeholder.
+            (15, bool(facts.auth_type) and populated(facts.rate_limit),
              "Auth type and rate limit declared"),
         ]
     else:

@@ -168,6 +168,25 @@ def upsert_institution(
     return inst, outcome
 
 
+def institutions_with_counts(session: Session) -> list[tuple[Institution, int]]:
+    """Every institution with its number of approved entries, by name."""
+    approved = (
+        select(Entry.institution_id, func.count().label("n"))
+        .where(Entry.status == Status.APPROVED.value)
+        .group_by(Entry.institution_id).subquery()
+    )
+    rows = session.execute(
+        select(Institution, func.coalesce(approved.c.n, 0))
+        .outerjoin(approved, approved.c.institution_id == Institution.id)
+        .order_by(Institution.name)
+    ).all()
+    return [(inst, n) for inst, n in rows]
+
+
+def count_institutions(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Institution)) or 0
+
+
 def institution_by_slug(session: Session, slug: str) -> Institution | None:
     return session.scalar(select(Institution).where(Institution.slug == slug))
 

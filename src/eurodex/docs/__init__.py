@@ -1,0 +1,1 @@
+"""Documents the web app publishes (the methodology)."""

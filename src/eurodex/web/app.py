@@ -1,0 +1,94 @@
+"""The FastAPI application: pages, the JSON API, static files, one error shape."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from importlib import resources
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from eurodex import __version__
+from eurodex.settings import Settings
+from eurodex.store.db import Store
+from eurodex.web import api, badge, pages
+from eurodex.web.views import relative_time
+
+log = logging.getLogger("eurodex.web")
+
+
+def _templates() -> Jinja2Templates:
+    folder = resources.files("eurodex.web") / "templates"
+    templates = Jinja2Templates(directory=str(folder))
+    templates.env.filters["isotime"] = lambda t: t.strftime("%Y-%m-%d %H:%M UTC") if t else ""
+    templates.env.globals["relative_time"] = relative_time
+    templates.env.globals["version"] = __version__
+    return templates
+
+
+def _error(request: Request, status: int, message: str):
+    """JSON for the API and for clients that ask for it; a small page for people."""
+    wants_json = request.url.path.startswith("/api/") or "text/html" not in request.headers.get(
+        "accept", ""
+    )
+    if wants_json:
+        return JSONResponse({"ok": False, "error": message, "status": status}, status_code=status)
+    page = request.app.state.templates.get_template("error.html").render(
+        request=request, status=status, message=message
+    )
+    return HTMLResponse(page, status_code=status)
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    store = store or Store(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+
+    app = FastAPI(
+        title="eurodex",
+        version=__version__,
+        summary="A continuously verified register of official European public-sector APIs "
+        "and datasets.",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.templates = _templates()
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return _error(request, exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return _error(request, 422, f"invalid request: {problems}")
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, object]:
+        """Liveness and database reachability."""
+        with store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"ok": True, "version": __version__}
+
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    app.include_router(badge.router)
+    static = resources.files("eurodex.web") / "static"
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    # Pages link by path, so they stay right behind any proxy or host name.
+    app.state.templates.env.globals["path_for"] = app.url_path_for
+    return app

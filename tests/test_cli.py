@@ -1,0 +1,89 @@
+"""The ``eurodex`` command as a user runs it: a real process, a real database file."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from .conftest import free_port
+
+EURODEX = [sys.executable, "-m", "eurodex.cli"]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EURODEX_")}
+    env["COLUMNS"] = "200"
+    env["EURODEX_DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    return env
+
+
+def test_run_sets_up_a_fresh_register_and_serves_it(tmp_path):
+    """The README's run command on a fresh folder: database, snapshot, scores, web UI."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EURODEX_")}
+    process = subprocess.Popen(
+        [*EURODEX, "run", "--port", str(port)], cwd=tmp_path, env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        lines: list[str] = []
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line)
+            if f"http://127.0.0.1:{port}" in line:
+                break
+        output = "".join(lines)
+        assert f"serving the register at http://127.0.0.1:{port}" in output, output
+        assert "170 new" in output
+        for _ in range(100):
+            try:
+                body = httpx.get(f"http://127.0.0.1:{port}/api/v1/entries").json()
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert body["total"] == 170
+        institutions = httpx.get(f"http://127.0.0.1:{port}/api/v1/institutions").json()
+        assert institutions["total"] == 60
+        assert sum(i["entries"] for i in institutions["institutions"]) == 170
+        home = httpx.get(f"http://127.0.0.1:{port}/").text
+        assert "<strong>170</strong> approved entries from\n<strong>60</strong>" in home
+        assert (tmp_path / "eurodex.db").exists()  # the default database, in the working folder
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_harvest_then_show_an_entry(tmp_path):
+    env = _env(tmp_path)
+    harvested = subprocess.run([*EURODEX, "harvest"], env=env, capture_output=True, text=True,
+                               timeout=120)
+    assert harvested.returncode == 0, harvested.stderr
+    assert "170 new, 0 updated, 0 unchanged, 0 failed, 60 institutions" in harvested.stdout
+    shown = subprocess.run([*EURODEX, "show", "api-cvec"], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    assert "Register record · API · FR · GOVERNMENT · UNVERIFIED" in shown.stdout
+    assert "Data schema (17 fields), filterable via the API (5)" in shown.stdout
+    assert "Official domain only (1 of 5 proofs)" in shown.stdout
+
+
+def test_show_an_unknown_entry_says_so(tmp_path):
+    result = subprocess.run([*EURODEX, "show", "nope"], env=_env(tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "No entry 'nope'" in result.stdout
+
+
+def test_harvest_of_a_missing_folder_fails_clearly(tmp_path):
+    result = subprocess.run([*EURODEX, "harvest", "--path", str(tmp_path / "missing")],
+                            env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "not an api.gouv.fr catalogue folder" in result.stdout
