@@ -36,7 +36,7 @@ def make_engine(url: str) -> Engine:
 
 
 def migrate(engine: Engine) -> None:
-    """Apply every Alembic migration shipped with the package (idempotent)."""
+    """Apply every Alembic migration shipped with the package (idempotent; all heads)."""
     from alembic import command
     from alembic.config import Config
 
@@ -45,7 +45,7 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", str(migrations))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 class Store:
