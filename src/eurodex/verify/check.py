@@ -61,7 +61,7 @@ from eurodex.verify.politeness import (
 )
 from eurodex.verify.settings import CheckSettings
 
-__all__ = ["CheckSettings", "Checker", "check_many", "iter_checks"]
+__all__ = ["CheckSettings", "Checker", "Fetched", "check_many", "iter_checks"]
 
 log = logging.getLogger("eurodex.verify")
 
@@ -90,6 +90,8 @@ class _Hop:
     body_prefix: bytes = b""
     body_error: str | None = None
     peercert: dict[str, Any] | None = None
+    body: bytes = b""
+    truncated: bool = False
 
 
 @dataclass
@@ -101,6 +103,36 @@ class _Run:
     network_s: float = 0.0
     redirects: int = 0
     seen: set[tuple[str, str]] = field(default_factory=set)
+    # Set by fetch(): keep the body (up to this many bytes) instead of sniffing a prefix.
+    keep_body: int | None = None
+    last_hop: _Hop | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A page fetched through the checker: the check it amounts to, and the body it read.
+
+    ``body`` is decoded from gzip/deflate and never longer than the cap asked for;
+    ``truncated`` says the page was longer than that.
+    """
+
+    result: CheckResult
+    body: bytes
+    content_type: str
+    truncated: bool
+
+    @property
+    def ok(self) -> bool:
+        return self.result.outcome is Outcome.UP
+
+    def text(self) -> str:
+        charset = "utf-8"
+        if "charset=" in self.content_type:
+            charset = self.content_type.split("charset=", 1)[1].split(";")[0].strip() or charset
+        try:
+            return self.body.decode(charset, errors="replace")
+        except LookupError:
+            return self.body.decode("utf-8", errors="replace")
 
 
 def _cert_not_after(peercert: dict[str, Any] | None) -> datetime | None:
@@ -166,14 +198,33 @@ class Checker:
         )
         return result
 
+    async def fetch(self, url: str, *, max_bytes: int = 2 * 1024 * 1024) -> Fetched:
+        """GET one page and keep its body (at most ``max_bytes`` decoded bytes).
+
+        The same guarded, polite client as checks: the address guard on every hop, the
+        host's connection slots, budget and back-off. Used for the pages proofs read, for
+        specs re-captured by a full verification and for submitted pages.
+        """
+        if self._session is None:
+            raise RuntimeError("Checker must be used as an async context manager")
+        run = _Run(url=url, started_at=datetime.now(UTC), keep_body=max_bytes)
+        try:
+            result = await self._check(run, first_method="GET")
+        except _Stop as stop:
+            result = stop.result
+        hop = run.last_hop
+        if hop is None or result.outcome is Outcome.DOWN:
+            return Fetched(result, b"", "", False)
+        return Fetched(result, hop.body, hop.headers.get("Content-Type", ""), hop.truncated)
+
     # -- the decision loop ------------------------------------------------------------
 
-    async def _check(self, run: _Run) -> CheckResult:
+    async def _check(self, run: _Run, first_method: str = "HEAD") -> CheckResult:
         try:
             current = _parse_url(run.url)
         except (ValueError, TypeError) as exc:
-            return self._failed(run, "HEAD", None, "invalid_url", exc)
-        method = "HEAD"
+            return self._failed(run, first_method, None, "invalid_url", exc)
+        method = first_method
         run.seen.add((method, str(current)))
         while True:
             hop = await self._send(run, method, current)
@@ -185,6 +236,7 @@ class Checker:
                 method = "GET"
                 run.seen.add((method, str(current)))
                 continue
+            run.last_hop = hop
             return self._decide(run, hop)
 
     @staticmethod
@@ -327,7 +379,10 @@ class Checker:
                 if resp.status == 429:
                     self._politeness.back_off(host_key, self._retry_after(hop))
                 if method == "GET" and resp.status not in REDIRECT_STATUSES:
-                    await self._read_body(resp, hop)
+                    if run.keep_body is not None:
+                        await self._keep_body(resp, hop, run.keep_body)
+                    else:
+                        await self._read_body(resp, hop)
                 return hop
         finally:
             CURRENT_PROBE.reset(token)
@@ -363,6 +418,31 @@ class Checker:
             raw = b"".join(chunks)
             encoding = resp.headers.get("Content-Encoding", "")
             hop.body_prefix = inflate_prefix(raw, encoding, _SNIFF_BYTES)
+
+
+    async def _keep_body(self, resp: aiohttp.ClientResponse, hop: _Hop, cap: int) -> None:
+        """Read a page for fetch(): raw bytes up to the cap, decoded up to the cap."""
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            while total <= cap:
+                chunk = await resp.content.read(min(_READ_CHUNK, cap + 1 - total))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                total += len(chunk)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            hop.body_error = f"{type(exc).__name__}: {exc}"
+        if total > cap or hop.body_error:
+            resp.close()
+        raw = b"".join(chunks)[:cap]
+        hop.bytes_read = min(total, cap)
+        decoded = inflate_prefix(raw, resp.headers.get("Content-Encoding", ""), cap + 1)
+        hop.truncated = total > cap or len(decoded) > cap
+        hop.body = decoded[:cap]
+        hop.body_prefix = hop.body[:_SNIFF_BYTES]
 
 
 async def iter_checks(
