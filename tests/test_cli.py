@@ -26,6 +26,7 @@ def test_run_sets_up_a_fresh_register_and_serves_it(tmp_path):
     """The README's run command on a fresh folder: database, snapshot, scores, web UI."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("EURODEX_")}
+    env["EURODEX_SCHEDULER"] = "0"  # `run` starts the verification loops: no test goes online
     process = subprocess.Popen(
         [*EURODEX, "run", "--port", str(port)], cwd=tmp_path, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -49,12 +50,17 @@ def test_run_sets_up_a_fresh_register_and_serves_it(tmp_path):
                 break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert body["total"] == 170
+        # Every shipped snapshot (sources.yaml): at least 1,000 real entries, 4+ countries.
+        assert body["total"] == 2247
+        countries = {
+            c for c in ("FR", "DE", "NL", "ES", "IT", "GB", "SE", "PL")
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/entries",
+                         params={"country": c, "limit": 1}).json()["total"] > 0}
+        assert countries == {"FR", "DE", "NL", "ES", "IT", "GB", "SE", "PL"}
         institutions = httpx.get(f"http://127.0.0.1:{port}/api/v1/institutions").json()
-        assert institutions["total"] == 60
-        assert sum(i["entries"] for i in institutions["institutions"]) == 170
+        assert sum(i["entries"] for i in institutions["institutions"]) == 2247
         home = httpx.get(f"http://127.0.0.1:{port}/").text
-        assert "<strong>170</strong> approved entries from\n<strong>60</strong>" in home
+        assert "2,247" in home or ">2247<" in home
         assert (tmp_path / "eurodex.db").exists()  # the default database, in the working folder
     finally:
         process.terminate()
@@ -63,8 +69,8 @@ def test_run_sets_up_a_fresh_register_and_serves_it(tmp_path):
 
 def test_harvest_then_show_an_entry(tmp_path):
     env = _env(tmp_path)
-    harvested = subprocess.run([*EURODEX, "harvest"], env=env, capture_output=True, text=True,
-                               timeout=120)
+    harvested = subprocess.run([*EURODEX, "harvest", "--source", "api-gouv-fr"], env=env,
+                               capture_output=True, text=True, timeout=120)
     assert harvested.returncode == 0, harvested.stderr
     assert "170 new, 0 updated, 0 unchanged, 0 failed, 60 institutions" in harvested.stdout
     shown = subprocess.run([*EURODEX, "show", "api-cvec"], env=env, capture_output=True,

@@ -12,9 +12,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eurodex import pipeline
+from eurodex import cli_sources, pipeline
+from eurodex.cli_review import curator_app, review_app
 from eurodex.harvest.apigouvfr import ApiGouvFrHarvester
 from eurodex.harvest.records import HarvestError
+from eurodex.proof.curation import CurationError
 from eurodex.settings import Settings
 from eurodex.store import repository as repo
 from eurodex.store.db import Store
@@ -54,13 +56,15 @@ def _progress() -> Progress:
 def _harvest_snapshot(store: Store, folder: Path | None) -> pipeline.HarvestReport:
     try:
         harvester = ApiGouvFrHarvester(folder)
-    except HarvestError as exc:
+        curation = pipeline.current_curation()
+    except (HarvestError, CurationError) as exc:
         console.print(f"[red]Harvest failed:[/red] {exc}")
         raise typer.Exit(2) from exc
     total = len(list(harvester.folder.glob("api/*.md")))
     with _progress() as progress:
         task = progress.add_task(f"Harvesting {harvester.source_name}", total=total)
-        report = pipeline.harvest(store, harvester, progress=lambda n: progress.advance(task, n))
+        report = pipeline.harvest(store, harvester, curation=curation,
+                                  progress=lambda n: progress.advance(task, n))
     console.print(
         f"Harvested [bold]{report.source}[/bold]: {report.new} new, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.failed} failed, "
@@ -79,28 +83,45 @@ def run(
 ) -> None:
     """Set up everything and serve the register: database, shipped snapshot, scores, web UI."""
     _setup_logging(verbose)
-    settings = Settings.from_env()
+    settings = Settings.from_env(scheduler_default=True)
     store = _store(settings)
-    report = _harvest_snapshot(store, None)
+    # Every enabled source that ships a snapshot: the register runs offline.
+    configs = [c for c in cli_sources.configured_sources(settings) if c.enabled and c.snapshot]
+    cli_sources.harvest_sources(store, settings, configs)
     scored = pipeline.score(store)
     console.print(f"Scored {scored} entries.")
-    del report
     _serve(settings, store, host, port)
 
 
 @app.command()
 def harvest(
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="A source's slug (repeatable); every enabled one by "
+                     "default. `eurodex sources` lists them."),
+    ] = None,
+    live: Annotated[bool, typer.Option(help="Page through the live portals, not the "
+                                       "shipped snapshots.")] = False,
     path: Annotated[
         Path | None,
-        typer.Option(help="An api.gouv.fr catalogue folder; the shipped snapshot by default."),
+        typer.Option(help="An api.gouv.fr catalogue folder to harvest instead."),
     ] = None,
     verbose: bool = False,
 ) -> None:
-    """Harvest the api.gouv.fr catalogue, then score what changed."""
+    """Harvest the configured sources (or an api.gouv.fr folder), then score what changed."""
     _setup_logging(verbose)
-    store = _store(Settings.from_env())
-    report = _harvest_snapshot(store, path)
-    pipeline.score(store, report.entry_ids)
+    settings = Settings.from_env()
+    store = _store(settings)
+    if path is not None:
+        report = _harvest_snapshot(store, path)
+        pipeline.score(store, report.entry_ids)
+        return
+    configs = cli_sources.pick_sources(cli_sources.configured_sources(settings), source)
+    reports = cli_sources.harvest_sources(store, settings, configs, live=live)
+    pipeline.score(store, [i for r in reports for i in r.entry_ids])
+
+
+app.command("sources")(cli_sources.sources_command)
 
 
 @app.command()
@@ -115,6 +136,12 @@ def score(verbose: bool = False) -> None:
 def verify(
     slugs: Annotated[list[str] | None, typer.Argument(help="Entries to check.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Check every entry.")] = False,
+    due: Annotated[bool, typer.Option(
+        "--due", help="Run what the rolling loops have due now: full verification, then the "
+        "uptime probe.")] = False,
+    retention: Annotated[bool, typer.Option(
+        "--retention", help="Delete raw checks older than 90 days (hourly roll-ups stay).")
+    ] = False,
     concurrency: int = 32,
     verbose: bool = False,
 ) -> None:
@@ -124,6 +151,15 @@ def verify(
     _setup_logging(verbose)
     settings = Settings.from_env()
     store = _store(settings)
+    if retention:
+        from eurodex.verify.retention import delete_old_checks
+
+        console.print(f"Deleted {delete_old_checks(store)} raw checks older than 90 days.")
+        if not (due or all_ or slugs):
+            return
+    if due:
+        _verify_due(store, settings, concurrency)
+        return
     with store.session() as session:
         if all_:
             ids = repo.all_entry_ids(session)
@@ -137,7 +173,7 @@ def verify(
                     raise typer.Exit(2)
                 ids.append(entry.id)
         else:
-            console.print("Name entries to check, or pass --all.")
+            console.print("Name entries to check, or pass --all, --due or --retention.")
             raise typer.Exit(2)
     with _progress() as progress:
         task = progress.add_task("Verifying", total=len(ids))
@@ -150,6 +186,35 @@ def verify(
         console.print(f"{len(report.skipped)} entries have no URL to check.")
 
 
+def _verify_due(store: Store, settings: Settings, concurrency: int) -> None:
+    """One round of the rolling loops, as the web process runs them every tick."""
+    from eurodex.verify.cadence import Loop
+    from eurodex.verify.scheduler import mark_stale_now, verify_due
+
+    stale = mark_stale_now(store)
+
+    async def both_loops():
+        reports = []
+        with _progress() as progress:
+            for loop, label in ((Loop.FULL, "Full verification"), (Loop.PROBE, "Uptime probe")):
+                task = progress.add_task(label, total=None)
+                reports.append(await verify_due(
+                    store, settings, loop, concurrency=concurrency,
+                    on_selected=lambda n, task=task: progress.update(task, total=n),
+                    progress=lambda n, task=task: progress.advance(task, n)))
+        return reports
+
+    reports = asyncio.run(both_loops())
+    pipeline.score(store, sorted(set(stale).union(*(r.entry_ids for r in reports))))
+    if stale:
+        console.print(f"{len(stale)} entries turned STALE (no success in 24 hours).")
+    for report in reports:
+        outcomes = ", ".join(f"{n} {o}" for o, n in sorted(report.outcomes.items())) or "none"
+        console.print(f"{report.loop} loop: {report.due} due, {report.checked} checked "
+                      f"({outcomes}), {len(report.skipped)} with nothing to probe, "
+                      f"{report.taken} already done elsewhere, {len(report.failed)} failed.")
+
+
 def _serve(settings: Settings, store: Store, host: str, port: int) -> None:
     import uvicorn
 
@@ -157,6 +222,9 @@ def _serve(settings: Settings, store: Store, host: str, port: int) -> None:
 
     url = f"http://{host}:{port}"
     console.print(f"eurodex is serving the register at [bold]{url}[/bold] (Ctrl+C stops it)")
+    if settings.scheduler:
+        console.print("Verification loops on: uptime probe every 15 min, full verification "
+                      "every 6 h (EURODEX_SCHEDULER=0 turns them off).")
     uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
 
 
@@ -168,7 +236,7 @@ def serve(
 ) -> None:
     """Serve the register from the existing database."""
     _setup_logging(verbose)
-    settings = Settings.from_env()
+    settings = Settings.from_env(scheduler_default=True)
     _serve(settings, _store(settings), host, port)
 
 
@@ -219,6 +287,9 @@ def show(slug: str) -> None:
         if entry.base_url:
             console.print(f"Base URL: {entry.base_url}")
 
+
+app.add_typer(curator_app, name="curator")
+app.add_typer(review_app, name="review")
 
 if __name__ == "__main__":
     app()

@@ -117,6 +117,16 @@ class SchemaField:
 
 
 @dataclass(frozen=True)
+class ReadOperation:
+    """One GET operation of a spec: the request a reader can try first, for curl examples."""
+
+    path: str
+    path_parameters: list[str] = field(default_factory=list)
+    query_parameters: list[str] = field(default_factory=list)
+    required_query: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class CapturedSchema:
     """What schema capture found in one OpenAPI document."""
 
@@ -125,6 +135,7 @@ class CapturedSchema:
     fields: list[SchemaField]
     servers: list[str] = field(default_factory=list)
     title: str | None = None
+    operations: list[ReadOperation] = field(default_factory=list)
 
     @property
     def filterable_count(self) -> int:

@@ -25,6 +25,17 @@ def _parse_overrides(text: str) -> dict[str, str]:
     return overrides
 
 
+def _parse_flag(name: str, text: str | None, default: bool) -> bool:
+    if text is None or not text.strip():
+        return default
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}: {text!r} is not a yes/no value (use 1 or 0)")
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -35,9 +46,23 @@ class Settings:
     # Networks an operator allows checks to reach despite being private or loopback.
     allowed_networks: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
+    # The operator's curation YAML (institutions, domains, trusted sources, blocklist).
+    curation_file: str | None = None
+    # The operator's harvest sources YAML (EURODEX_SOURCES_FILE); the shipped one when unset.
+    sources_file: str | None = None
+    # Run the verification loops inside the web process (EURODEX_SCHEDULER). Off unless asked
+    # for, so an app built in a test or a script never starts checking the internet; the
+    # `run` and `serve` commands turn it on by default.
+    scheduler: bool = False
+    scheduler_tick_s: float = 30.0
+    # Methodology 4: the uptime probe every 15 minutes, full verification every 6 hours.
+    probe_period_s: float = 15 * 60
+    full_period_s: float = 6 * 3600
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: dict[str, str] | None = None, *, scheduler_default: bool = False
+    ) -> Settings:
         env = os.environ if environ is None else environ
         networks = tuple(
             n.strip() for n in env.get("EURODEX_ALLOWED_NETWORKS", "").split(",") if n.strip()
@@ -48,4 +73,8 @@ class Settings:
             extra_ca_file=env.get("EURODEX_EXTRA_CA_FILE") or None,
             allowed_networks=networks,
             base_url=env.get("EURODEX_BASE_URL", cls.base_url).rstrip("/"),
+            curation_file=env.get("EURODEX_CURATION_FILE") or None,
+            sources_file=env.get("EURODEX_SOURCES_FILE") or None,
+            scheduler=_parse_flag("EURODEX_SCHEDULER", env.get("EURODEX_SCHEDULER"),
+                                  scheduler_default),
         )

@@ -53,6 +53,18 @@ class SpecDocument:
 
 
 @dataclass
+class DistributionRecord:
+    """One distribution of a dataset (a file or a service), as its catalogue describes it."""
+
+    url: str
+    format: str | None = None
+    media_type: str | None = None
+    byte_size: int | None = None
+    title: str | None = None
+    licence: str | None = None
+
+
+@dataclass
 class Candidate:
     """One API or dataset as a source describes it, before proof, admission and scoring."""
 
@@ -63,6 +75,12 @@ class Candidate:
     institution_key: str | None = None
     spec: SpecDocument | None = None
     extras: dict[str, object] = field(default_factory=dict)
+    distributions: list[DistributionRecord] = field(default_factory=list)
+    # The source's id of the record that replaces this one, when the source says so.
+    replaced_by: str | None = None
+    # The publisher, for sources that describe it inside each record (CKAN, DCAT, udata):
+    # upserted just before the candidate, so a streamed catalogue is read once.
+    institution: InstitutionRecord | None = None
 
     def value(self, name: str) -> object:
         found = self.fields.get(name)

@@ -37,6 +37,22 @@ PUBLIC_SECTOR_SUFFIXES: dict[str, str] = {
 
 FR_LIST_LABEL = "the French public-sector domain list (DINUM)"
 
+# Hosting, blogging and social platforms that give anyone a name or a page under them but are
+# not in the public suffix list's private section. Some appear bare in the shipped French list
+# (``wordpress.com``, ``facebook.com``, ``pagesperso-orange.fr``, ``wix.com``, ``sfr.fr``,
+# ``chez.com``, ``sitego.fr``, ``perso.wanadoo.fr``): a commune's blog was listed by its
+# platform's name. A host on one of them is judged alone: only an exact listing of that very
+# host counts, never a parent, and the platform's own name never does.
+SHARED_PLATFORMS: frozenset[str] = frozenset({
+    "wordpress.com", "wordpress.org", "pagesperso-orange.fr", "wix.com", "wixsite.com",
+    "facebook.com", "sfr.fr", "wanadoo.fr", "orange.fr", "free.fr", "chez.com", "sitego.fr",
+    "over-blog.com", "overblog.com", "e-monsite.com", "jimdo.com", "jimdofree.com",
+    "webnode.fr", "canalblog.com", "hautetfort.com", "unblog.fr", "eklablog.com",
+    "kazeo.com", "weebly.com", "tumblr.com", "medium.com", "substack.com", "youtube.com",
+    "twitter.com", "x.com", "instagram.com", "linkedin.com", "google.com", "github.com",
+    "gitlab.com", "bitbucket.org", "sharepoint.com", "notion.site", "framasite.org",
+})
+
 
 @dataclass(frozen=True)
 class DomainMatch:
@@ -82,13 +98,23 @@ def _psl() -> tuple[PublicSuffixList, PublicSuffixList]:
     return PublicSuffixList(), PublicSuffixList(only_icann=True)
 
 
-def is_shared_hosting(host: str) -> bool:
-    """True when ``host`` lies under a private-section suffix such as ``github.io``."""
+def is_shared_hosting(host: str, reserved: Iterable[str] = PUBLIC_SECTOR_SUFFIXES) -> bool:
+    """True when ``host`` lies under a private-section suffix such as ``github.io``.
+
+    Governments file suffixes in the private section too (``gov.scot``, ``service.gov.uk``,
+    ``independent-inquiry.uk``): there only public bodies get names, so a private suffix that
+    equals or lies under a ``reserved`` public-sector suffix is not shared hosting.
+    """
     full, icann = _psl()
-    return full.publicsuffix(host) != icann.publicsuffix(host)
+    private = full.publicsuffix(host)
+    if private == icann.publicsuffix(host):
+        return False
+    reserved = set(reserved)
+    return not any(parent in reserved for parent in parents(private))
 
 
-def _is_public_suffix(domain: str) -> bool:
+def is_public_suffix(domain: str) -> bool:
+    """True when anyone may register names directly under ``domain`` (``com``, ``co.uk``)."""
     return _psl()[0].publicsuffix(domain) == domain
 
 
@@ -116,17 +142,36 @@ def french_public_hosts() -> frozenset[str]:
 
 
 class DomainRegistry:
-    """Public-sector domain lists, searched on dot boundaries."""
+    """Public-sector domain lists, searched on dot boundaries.
 
-    def __init__(self, listed: dict[str, str] | None = None) -> None:
-        # domain -> the list it comes from, in words
-        self.listed: dict[str, str] = dict(PUBLIC_SECTOR_SUFFIXES)
-        if listed:
-            self.listed.update(listed)
+    ``listed`` maps a domain to the list it comes from, in words: the domain and every
+    sub-domain of it count. ``wildcards`` maps a base to its list for rows written ``*.base``
+    (the UK list's ``*.nhs.uk``): only names strictly under the base count. Wildcards are
+    vetted by their loader (``proof.reference``), since they may name a public suffix.
+    """
+
+    def __init__(
+        self, listed: dict[str, str] | None = None, wildcards: dict[str, str] | None = None
+    ) -> None:
+        self.listed: dict[str, str] = dict(listed or {})
+        self.listed.update(PUBLIC_SECTOR_SUFFIXES)  # reserved suffixes keep their own words
+        self.wildcards: dict[str, str] = dict(wildcards or {})
 
     @classmethod
     def shipped(cls) -> DomainRegistry:
-        return cls({host: FR_LIST_LABEL for host in french_public_hosts()})
+        """Every public-sector list shipped with eurodex (see ``proof.reference``); built once
+        and shared, so never ``add`` to it (``reference.registry_with`` makes a copy)."""
+        from eurodex.proof.reference import shipped_registry  # it imports this module
+
+        return shipped_registry()
+
+    def add(self, domain: str, where: str) -> None:
+        self.listed.setdefault(domain.lower().rstrip("."), where)
+
+    @property
+    def reserved(self) -> set[str]:
+        """Suffixes that only public bodies can get names under."""
+        return set(PUBLIC_SECTOR_SUFFIXES) | set(self.wildcards)
 
     def match(
         self, host: str | None, institution_domains: Iterable[str] = ()
@@ -136,21 +181,27 @@ class DomainRegistry:
         The institution's own domains are tried first so the evidence names the owner; an
         exact listing of the host beats a parent domain.
         """
-        if not host or is_shared_hosting(host):
+        if not host or is_shared_hosting(host, self.reserved):
             return None
+        platform = next((p for p in parents(host) if p in SHARED_PLATFORMS), None)
+        if platform == host:
+            return None
+        candidates = [host] if platform else list(parents(host))
         own = {d.lower().rstrip(".") for d in institution_domains}
-        for candidate in parents(host):
-            if candidate in own:
+        for candidate in candidates:
+            if candidate in own and "." in candidate:
                 return DomainMatch(host, candidate, f"institution:{candidate}")
-        for candidate in parents(host):
+        for candidate in candidates:
             if "." not in candidate:
                 break  # a bare top-level domain is never official evidence
             where = self.listed.get(candidate)
-            if where is None:
-                continue
-            # A list row that is itself a public suffix (``asso.fr``) would vouch for every
-            # name under it; only the reserved public-sector suffixes may do that.
-            if candidate not in PUBLIC_SECTOR_SUFFIXES and _is_public_suffix(candidate):
-                continue
-            return DomainMatch(host, candidate, where)
+            if where is not None and (
+                # A list row that is itself a public suffix (``asso.fr``) would vouch for
+                # every name under it; only the reserved public-sector suffixes may do that.
+                candidate in PUBLIC_SECTOR_SUFFIXES or not is_public_suffix(candidate)
+            ):
+                return DomainMatch(host, candidate, where)
+            where = self.wildcards.get(candidate)
+            if where is not None and candidate != host:
+                return DomainMatch(host, candidate, where)
         return None

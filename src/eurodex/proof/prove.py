@@ -25,7 +25,9 @@ class ProofSubject:
     homepage_url: str | None
     landing_page: str | None = None
     first_distribution_url: str | None = None
+    docs_url: str | None = None
     institution_name: str | None = None
+    institution_homepage: str | None = None
     institution_domains: list[str] = field(default_factory=list)
     institution_github_orgs: list[str] = field(default_factory=list)
     first_source_name: str = ""

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eurodex.model import CapturedSchema, SchemaField
+from eurodex.model import CapturedSchema, ReadOperation, SchemaField
 from eurodex.schema.errors import SchemaCaptureError
 from eurodex.schema.loading import MAX_DOCUMENT_BYTES, load_document
 from eurodex.schema.refs import (
@@ -111,6 +111,7 @@ def capture_openapi(
         fields=fields,
         servers=_servers(root, swagger=spec_format == "swagger"),
         title=title,
+        operations=capture.operations,
     )
 
 
@@ -238,6 +239,7 @@ class _Capture:
         self.budget = budget
         self.swagger = swagger
         self.fields: list[SchemaField] = []
+        self.operations: list[ReadOperation] = []
         self.seen: set[str] = set()
         self.visited: set[int] = set()  # ids of schemas whose properties are queued
         self.types: dict[int, str] = {}  # ids of schemas -> rendered type
@@ -294,10 +296,13 @@ class _Capture:
                 continue
             if not isinstance(operation, dict):
                 raise self.fail(f"{where}/get is not a mapping (it is {_kind(operation)})")
+            read = ReadOperation(path)
             for name, param, param_doc in self._parameters(item, operation, doc, where):
                 if param.get("in") in ("query", "path"):
                     type_, description = self._parameter_type(param, param_doc)
                     self.add(name, type_, description, FILTERABLE)
+                    _note_parameter(read, name, param)
+            self.operations.append(read)
             operation_id = text_of(operation.get("operationId")).strip()
             yield _GetOperation(doc, operation, operation_id or f"GET {path}", where + "/get")
 
@@ -524,6 +529,16 @@ class _Located:
 
     node: Any
     doc: Document
+
+
+def _note_parameter(read: ReadOperation, name: str, param: dict[str, Any]) -> None:
+    """Record a path or query parameter of a GET operation, for its curl example."""
+    if param.get("in") == "path":
+        read.path_parameters.append(name)
+        return
+    read.query_parameters.append(name)
+    if param.get("required") is True:
+        read.required_query.append(name)
 
 
 def _description(value: Any) -> str:

@@ -46,6 +46,11 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
+        if connection.dialect.name == "sqlite":
+            # A migration that rebuilt a table on another branch took its triggers with it.
+            from eurodex.search.sqlite_index import repair
+
+            repair(connection)
 
 
 class Store:

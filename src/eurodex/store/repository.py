@@ -26,6 +26,8 @@ from eurodex.model import (
     State,
     Status,
 )
+from eurodex.store import history, merge
+from eurodex.store.events import EventKind, record_event
 from eurodex.store.tables import (
     CapturedSchemaRow,
     Check,
@@ -41,7 +43,7 @@ from eurodex.verify.state import StateSnapshot, apply_check, effective_state
 ENTRY_FIELDS = (
     "name", "summary", "description", "country", "topics", "tags", "base_url", "health_url",
     "docs_url", "spec_url", "homepage_url", "contact", "rate_limit", "auth_type", "licence",
-    "last_modified",
+    "last_modified", "landing_page", "temporal_start", "temporal_end", "spatial", "frequency",
 )
 INSTITUTION_FIELDS = (
     "name", "acronym", "country", "type", "type_label", "homepage_url", "contact",
@@ -62,6 +64,13 @@ def slugify(text: str, max_length: int = 80) -> str:
 
 def _unique_slug(session: Session, model: type, base: str) -> str:
     slug, n = base, 1
+    if session.scalar(select(model.id).where(model.slug == slug)) is None:
+        return slug
+    # Many records share a title in large catalogues: start after the suffixes already
+    # taken instead of trying -2, -3, ... one query each.
+    n = 1 + (session.scalar(select(func.count()).select_from(model)
+                            .where(model.slug.like(f"{base}-%"))) or 0)
+    slug = f"{base}-{n}"
     while session.scalar(select(model.id).where(model.slug == slug)) is not None:
         n += 1
         slug = f"{base}-{n}"
@@ -137,6 +146,15 @@ def record_entry_field(
     return changed
 
 
+def record_institution_field(
+    session: Session, inst: Institution, field: str, value: FieldValue, source: Source,
+    *, now: datetime | None = None,
+) -> None:
+    """Record what ``source`` says of one institution field (the caller sets the value)."""
+    _record_provenance(session, subject="institution", subject_id=inst.id, field=field,
+                       value=value, source=source, record_url=None, now=now or now_utc())
+
+
 # -- institutions -------------------------------------------------------------------------
 
 
@@ -150,8 +168,9 @@ def upsert_institution(
     values = {k: v for k, v in record.fields.items() if k in INSTITUTION_FIELDS}
     outcome = "unchanged"
     if inst is None:
-        inst = Institution(slug=slug, created_at=now, updated_at=now, official_domains=[],
-                           github_orgs=[], **{k: v.value for k, v in values.items()})
+        given = {"official_domains": [], "github_orgs": []}
+        given.update({k: v.value for k, v in values.items()})
+        inst = Institution(slug=slug, created_at=now, updated_at=now, **given)
         session.add(inst)
         session.flush()
         outcome = "new"
@@ -202,13 +221,12 @@ def upsert_entry(
     Slugs are fixed when an entry is created and never change, so links stay valid.
     """
     now = now_utc()
-    entry = session.scalar(
-        select(Entry).where(Entry.source_id == source.id, Entry.record_id == candidate.record_id)
-    )
+    # Listed by this source already, or the same resource listed by another (store.merge).
+    entry = merge.find_entry(session, source, candidate)
     outcome = "unchanged"
     if entry is None:
         entry = Entry(
-            slug=_unique_slug(session, Entry, slugify(candidate.record_id)),
+            slug=_unique_slug(session, Entry, slugify(merge.slug_base(candidate))),
             kind=candidate.kind.value,
             name=str(candidate.value("name")),
             source_id=source.id,
@@ -226,13 +244,19 @@ def upsert_entry(
         session.add(entry)
         session.flush()
         outcome = "new"
-    if institution is not None and entry.institution_id != institution.id:
+        record_event(session, entry.id, EventKind.NEW_ENTRY,
+                     {"slug": entry.slug, "name": entry.name, "kind": entry.kind}, at=now)
+    merged = merge.is_merged(session, entry, source)
+    # A second source never takes the entry away from the institution the first one named.
+    if institution is not None and entry.institution_id != institution.id and (
+            entry.institution_id is None or entry.source_id == source.id):
         entry.institution_id = institution.id
         outcome = "updated" if outcome != "new" else outcome
     for name, value in candidate.fields.items():
         if name not in ENTRY_FIELDS:
             continue
-        if record_entry_field(session, entry, name, value, source, candidate.record_url):
+        if merge.record_field(session, entry, name, value, source, candidate.record_url,
+                              merged=merged, fresh=outcome == "new"):
             outcome = "updated" if outcome != "new" else outcome
     if outcome == "updated":
         entry.updated_at = now
@@ -301,6 +325,7 @@ def save_schema(
         "fields": fields,
         "field_count": len(fields),
         "filterable_count": captured.filterable_count if captured else 0,
+        "operations": [asdict(o) for o in captured.operations] if captured else [],
         "error": error,
     }
     if row is None:
@@ -316,8 +341,11 @@ def schema_for(session: Session, entry_id: int) -> CapturedSchemaRow | None:
     return session.scalar(select(CapturedSchemaRow).where(CapturedSchemaRow.entry_id == entry_id))
 
 
-def save_proofs(session: Session, entry: Entry, proofs: list[ProofResult]) -> None:
-    """Store each proof; a proof whose verdict is unchanged keeps its original time."""
+def save_proofs(
+    session: Session, entry: Entry, proofs: list[ProofResult], *, touch: bool = False
+) -> None:
+    """Store each proof; a proof whose verdict is unchanged keeps its original time, unless
+    ``touch`` (a proof just checked again by fetching its pages: the time says when)."""
     existing = {p.name: p for p in session.scalars(select(Proof).where(Proof.entry_id == entry.id))}
     for proof in proofs:
         row = existing.get(proof.name.value)
@@ -326,7 +354,7 @@ def save_proofs(session: Session, entry: Entry, proofs: list[ProofResult]) -> No
         if row is None:
             session.add(Proof(entry_id=entry.id, name=proof.name.value,
                               checked_at=proof.checked_at, **values))
-        elif any(getattr(row, k) != v for k, v in values.items()):
+        elif touch or any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
             row.checked_at = proof.checked_at
@@ -372,7 +400,11 @@ def snapshot_of(entry: Entry) -> StateSnapshot:
 
 
 def record_check(session: Session, entry: Entry, result: CheckResult) -> StateSnapshot:
-    """Store one check and move the entry's state accordingly (methodology 4)."""
+    """Store one check, count it in its hourly roll-up, and move the entry's state.
+
+    All in the caller's transaction: the raw check, its roll-up, the new state and the event
+    announcing a state change are committed together or not at all (methodology 4).
+    """
     session.add(Check(
         entry_id=entry.id, url=result.url, started_at=result.started_at, method=result.method,
         http_status=result.http_status, latency_ms=result.latency_ms,
@@ -380,8 +412,16 @@ def record_check(session: Session, entry: Entry, result: CheckResult) -> StateSn
         error=(result.error or None) and result.error[:300], bytes_read=result.bytes_read,
         tls_expires_at=result.tls_expires_at,
     ))
+    history.add_to_rollup(session, entry.id, result)
+    before = entry.state
     after = apply_check(snapshot_of(entry), result)
     entry.state = effective_state(after, now_utc()).value
+    if entry.state != before:
+        record_event(session, entry.id, EventKind.STATE_CHANGE, {
+            "from": before, "to": entry.state, "outcome": result.outcome.value,
+            "reason": result.reason, "url": result.url,
+            "consecutive_failures": after.consecutive_failures,
+        }, at=result.started_at)
     entry.consecutive_failures = after.consecutive_failures
     entry.last_check_at = after.last_check_at
     entry.last_success_at = after.last_success_at
@@ -397,25 +437,19 @@ def latest_check(session: Session, entry_id: int) -> Check | None:
 
 
 def uptime(session: Session, entry_id: int, window: timedelta) -> float | None:
-    """Successes / decisive checks over ``window``, in percent; None without decisive checks."""
-    since = now_utc() - window
-    rows = session.execute(
-        select(Check.outcome, func.count())
-        .where(Check.entry_id == entry_id, Check.started_at >= since)
-        .group_by(Check.outcome)
-    ).all()
-    counts = {Outcome(o): n for o, n in rows}
-    decisive = sum(n for o, n in counts.items() if o.is_decisive)
-    if not decisive:
-        return None
-    success = counts.get(Outcome.UP, 0) + counts.get(Outcome.UP_AUTH, 0)
-    return 100.0 * success / decisive
+    """Successes / decisive checks over ``window``, in percent, from the hourly roll-ups.
+
+    Roll-ups, not raw checks: raw checks are deleted after 90 days, roll-ups are kept.
+    """
+    return history.uptime(session, entry_id, window)
 
 
 def history_hours(session: Session, entry_id: int) -> float:
-    first = session.scalar(select(func.min(Check.started_at)).where(Check.entry_id == entry_id))
-    if first is None:
-        return 0.0
-    if first.tzinfo is None:
-        first = first.replace(tzinfo=UTC)
-    return (now_utc() - first).total_seconds() / 3600
+    """Hours since the first roll-up hour: the history the availability cap needs."""
+    return history.history_hours(session, entry_id)
+
+
+def current_state(entry: Entry, now: datetime | None = None) -> State:
+    """The state to show now: a VERIFIED entry whose last success is too old reads STALE,
+    even before the scheduler has written it."""
+    return effective_state(snapshot_of(entry), now or now_utc())

@@ -11,6 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from eurodex.model import Status
+from eurodex.search import InvalidQuery, SearchQuery, search
+from eurodex.store import browse
 from eurodex.store import repository as repo
 from eurodex.store.tables import Entry
 from eurodex.web.views import entry_view
@@ -147,7 +149,7 @@ def _summary(request: Request, entry: Entry, score) -> dict:
         "country": entry.country,
         "institution": InstitutionOut(slug=inst.slug, name=inst.name, acronym=inst.acronym,
                                       country=inst.country, type=inst.type) if inst else None,
-        "state": entry.state, "status": entry.status,
+        "state": repo.current_state(entry).value, "status": entry.status,
         "composite": score.composite if score else None, "tier": score.tier if score else None,
         "url": str(request.url_for("entry_page", slug=entry.slug)),
     }
@@ -178,16 +180,24 @@ def list_entries(
     kind: str | None = None,
     country: str | None = None,
     state: str | None = None,
+    topic: str | None = Query(None, description="an EU data theme code, like EDUC"),
+    institution_type: str | None = None,
+    tier: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> EntryPage:
-    """Approved entries, filtered and paged."""
+    """Approved entries, filtered and paged, by name (words and facets: /entries/search)."""
+    query = SearchQuery(kind=kind, country=country, state=state, topic=topic,
+                        institution_type=institution_type, tier=tier, limit=limit,
+                        offset=offset, with_facets=False)
     with request.app.state.store.session() as session:
-        rows, total = repo.list_entries(session, limit=limit, offset=offset, kind=kind,
-                                        country=country, state=state)
-        entries = [EntrySummary(**_summary(request, e, repo.score_for(session, e.id)))
-                   for e in rows]
-    return EntryPage(total=total, limit=limit, offset=offset, entries=entries)
+        try:
+            result = search(session, query)
+        except InvalidQuery as exc:
+            raise HTTPException(status_code=422, detail=f"invalid request: {exc}") from exc
+        entries = [EntrySummary(**_summary(request, item.entry, item.score))
+                   for item in browse.listed_entries(session, result.ids)]
+    return EntryPage(total=result.total, limit=limit, offset=offset, entries=entries)
 
 
 @router.get("/entries/{slug}", response_model=EntryDetail, response_model_by_alias=True)

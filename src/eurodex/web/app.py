@@ -17,7 +17,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from eurodex import __version__
 from eurodex.settings import Settings
 from eurodex.store.db import Store
-from eurodex.web import api, badge, pages
+from eurodex.verify.scheduler import background_loops
+from eurodex.web import api, api_checks, badge, home, institutions, pages, search_api
+from eurodex.web import review as review_pages
+from eurodex.web import submit as submit_pages
 from eurodex.web.views import relative_time
 
 log = logging.getLogger("eurodex.web")
@@ -51,7 +54,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
+        async with background_loops(settings, store) as loops:  # verification, methodology 4
+            app.state.verification_loops = loops
+            yield
 
     app = FastAPI(
         title="eurodex",
@@ -84,9 +89,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             connection.execute(text("SELECT 1"))
         return {"ok": True, "version": __version__}
 
+    app.include_router(search_api.router)  # before api: "search" is not an entry slug
     app.include_router(api.router)
+    app.include_router(institutions.api_router)
+    app.include_router(home.router)
+    app.include_router(institutions.page_router)
+    app.include_router(api_checks.router)
     app.include_router(pages.router)
     app.include_router(badge.router)
+    app.include_router(review_pages.router)  # curators' review queue (methodology 3)
+    app.include_router(submit_pages.router)  # public submissions
     static = resources.files("eurodex.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     # Pages link by path, so they stay right behind any proxy or host name.

@@ -1,17 +1,21 @@
-"""HTML pages: the home listing, entry pages and the methodology."""
+"""HTML pages: entry pages and the methodology (the home page is web/home.py)."""
 
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 import nh3
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markdown_it import MarkdownIt
+from unidecode import unidecode
 
 from eurodex.model import Status
 from eurodex.store import repository as repo
+from eurodex.web.curl import curl_examples
+from eurodex.web.dataset_view import dataset_panel, sources_view
 from eurodex.web.views import entry_view
 
 router = APIRouter(include_in_schema=False)
@@ -37,27 +41,24 @@ def render_markdown(text: str | None) -> str:
 @functools.cache
 def methodology_html() -> str:
     text = (resources.files("eurodex.docs") / "methodology.md").read_text("utf-8")
-    return nh3.clean(_markdown.render(text), tags=_ALLOWED_TAGS | {"h1"},
+    html = nh3.clean(_markdown.render(text), tags=_ALLOWED_TAGS | {"h1"},
                      attributes={"a": {"href"}})
+    return _HEADING.sub(_anchored, html)
+
+
+# Section headings get ids ("5. Quality score" -> "5-quality-score"), so that entry pages can
+# link each score and proof to the rule that produced it.
+_HEADING = re.compile(r"<(h[23])>(.*?)</\1>")
+
+
+def _anchored(match: re.Match[str]) -> str:
+    tag, inner = match.group(1), match.group(2)
+    anchor = re.sub(r"[^a-z0-9]+", "-", unidecode(re.sub(r"<[^>]+>", "", inner)).lower())
+    return f'<{tag} id="{anchor.strip("-")}">{inner}</{tag}>'
 
 
 def _templates(request: Request):
     return request.app.state.templates
-
-
-@router.get("/", response_class=HTMLResponse, name="home_page")
-def home(request: Request, page: int = Query(1, ge=1)):
-    per_page = 50
-    with request.app.state.store.session() as session:
-        rows, total = repo.list_entries(session, limit=per_page, offset=(page - 1) * per_page)
-        items = [(e, repo.score_for(session, e.id)) for e in rows]
-        institutions = repo.count_institutions(session)
-    pages = max(1, -(-total // per_page))
-    return _templates(request).TemplateResponse(
-        request, "index.html",
-        {"items": items, "total": total, "page": page, "pages": pages,
-         "institution_count": institutions},
-    )
 
 
 @router.get("/entry/{slug}", response_class=HTMLResponse, name="entry_page")
@@ -66,10 +67,19 @@ def entry_page(request: Request, slug: str):
         entry = repo.entry_by_slug(session, slug)
         if entry is None or entry.status == Status.REJECTED.value:
             raise HTTPException(status_code=404, detail=f"no entry {slug!r} in this register")
+        sources = sources_view(session, entry)
+        if entry.status == Status.RETIRED.value and sources.replaced_by_slug:
+            # A retired entry with a known successor moves there for good.
+            return RedirectResponse(
+                request.app.url_path_for("entry_page", slug=sources.replaced_by_slug),
+                status_code=301)
         view = entry_view(session, entry)
         description_html = render_markdown(entry.description)
+        curl = curl_examples(entry, view.schema)
+        dataset = dataset_panel(session, entry)
     return _templates(request).TemplateResponse(
-        request, "entry.html", {"v": view, "e": view.entry, "description_html": description_html},
+        request, "entry.html", {"v": view, "e": view.entry, "description_html": description_html,
+                                "curl": curl, "dataset": dataset, "sources": sources},
     )
 
 

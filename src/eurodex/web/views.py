@@ -11,11 +11,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from eurodex.harvest.themes import EU_THEMES
-from eurodex.model import InstitutionType, Kind, ProofResult
+from eurodex.model import PROOF_POINTS, InstitutionType, Kind, ProofResult
 from eurodex.proof.prove import ProofSubject, primary_url
+from eurodex.review.decisions import decisions_for
 from eurodex.score.axes import PROOF_LABELS
 from eurodex.store import repository as repo
-from eurodex.store.tables import CapturedSchemaRow, Check, Entry, Score, Source
+from eurodex.store.tables import AuditLog, CapturedSchemaRow, Check, Entry, Score, Source
+from eurodex.web.verification import VerificationView, verification_view
 
 AXIS_LABELS = {
     "officialness": "Officialness",
@@ -81,6 +83,7 @@ class ProofView:
     url: str | None
     sentence: str
     checked_at: datetime
+    max_points: int = 0
 
 
 @dataclass
@@ -112,6 +115,8 @@ class EntryView:
     source_name: str
     now: datetime
     chips: list[str] = field(default_factory=list)
+    decisions: list[AuditLog] = field(default_factory=list)  # curators', oldest first
+    verification: VerificationView | None = None  # the "Verification status" section
 
     @property
     def last_check_words(self) -> str | None:
@@ -127,7 +132,7 @@ def _capitalised(text: str) -> str:
 
 def _proof_view(p: ProofResult) -> ProofView:
     return ProofView(p.name.value, _capitalised(PROOF_LABELS[p.name]), p.held, p.points,
-                     p.checked, p.url, p.sentence, p.checked_at)
+                     p.checked, p.url, p.sentence, p.checked_at, PROOF_POINTS[p.name])
 
 
 def curl_example(entry: Entry, schema: CapturedSchemaRow | None) -> str | None:
@@ -189,4 +194,6 @@ def entry_view(session: Session, entry: Entry, now: datetime | None = None) -> E
         source_name=entry.source.name,
         now=now,
         chips=chips,
+        decisions=list(decisions_for(session, entry.id)),
+        verification=verification_view(session, entry, now),
     )

@@ -1,0 +1,1 @@
+"""Public submissions: a page someone proposes becomes a candidate from an untrusted source."""

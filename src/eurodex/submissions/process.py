@@ -1,0 +1,248 @@
+"""Turning one public submission (name, URL, country) into a proven, admitted candidate.
+
+Runs inside the request, bounded by :data:`TIME_LIMIT_S`, so the submitter reads the outcome
+at once. The page is fetched through the verification Checker, whose address guard refuses
+loopback, private, link-local and metadata addresses on the resolved address of every hop,
+redirects included: such a submission is refused with a message and nothing is fetched from
+the refused address. The page's links give the spec and the docs; its host gives the
+institution. The candidate comes from the untrusted "submissions" source and goes through
+the same proofs and admission as any harvested one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from eurodex import pipeline
+from eurodex.harvest.records import Candidate, FieldValue
+from eurodex.model import CapturedSchema, Kind, ProvenanceMethod
+from eurodex.proof import decide
+from eurodex.proof.curation import SUBMISSIONS_SOURCE, Curation
+from eurodex.proof.domains import DomainRegistry, host_of, parents
+from eurodex.proof.fetched import PAGE_MAX_BYTES, prove_fetched, read_page
+from eurodex.proof.institutions import apply_curation, ensure_reference_institution
+from eurodex.proof.reference import eu_institutions
+from eurodex.schema.openapi import SchemaCaptureError, capture_openapi
+from eurodex.settings import Settings
+from eurodex.store import repository as repo
+from eurodex.store.db import Store
+from eurodex.store.tables import Entry, Institution, Score
+from eurodex.submissions.page import find_in_page
+from eurodex.verify.check import Checker, Fetched
+from eurodex.verify.settings import CheckSettings
+
+log = logging.getLogger("eurodex.submissions")
+
+TIME_LIMIT_S = 45.0
+SPEC_MAX_BYTES = 4 * 1024 * 1024
+SOURCE_NAME = "public submissions"
+_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+GUARD_WORDS = ("eurodex never fetches loopback, private, link-local or cloud-metadata "
+               "addresses")
+
+
+class SubmissionRefused(Exception):
+    """The submission was not accepted; the message says why, for the submitter."""
+
+
+@dataclass(frozen=True)
+class SubmissionForm:
+    name: str
+    url: str
+    country: str
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    slug: str
+    status: str
+    status_reason: str
+    officialness: int | None
+    spec_url: str | None
+    docs_url: str | None
+    institution: str | None
+
+
+def validate(name: str | None, url: str | None, country: str | None) -> SubmissionForm:
+    """The form's values, cleaned; SubmissionRefused naming the first problem."""
+    name = " ".join((name or "").split())
+    url = (url or "").strip()
+    country = (country or "").strip().upper()
+    if not 2 <= len(name) <= 200:
+        raise SubmissionRefused("the name must have 2 to 200 characters")
+    if len(url) > 2000:
+        raise SubmissionRefused("the URL is longer than 2000 characters")
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise SubmissionRefused(f"{url!r} is not a URL") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise SubmissionRefused("the URL must start with http:// or https:// and name a host")
+    if parts.username or parts.password:
+        raise SubmissionRefused("the URL must not carry a user name or password")
+    if not _COUNTRY_RE.match(country):
+        raise SubmissionRefused("the country must be a two-letter code (FR, DE, NL, ...) or EU")
+    return SubmissionForm(name, url, country)
+
+
+def check_settings(settings: Settings) -> CheckSettings:
+    """The verification client's settings, with tighter time limits for a waiting submitter."""
+    return CheckSettings(host_overrides=dict(settings.host_overrides),
+                         extra_ca_file=settings.extra_ca_file,
+                         allowed_networks=list(settings.allowed_networks),
+                         connect_timeout=5.0, total_timeout=15.0)
+
+
+def _refusal(url: str, page: Fetched) -> str:
+    result = page.result
+    if result.reason == "blocked_address":
+        hop = "" if result.final_url in (None, url) else f" (it redirects to {result.final_url})"
+        return f"{url} was refused{hop}: {result.error}. {GUARD_WORDS}."
+    detail = result.error or result.reason or result.outcome.value.lower()
+    return f"{url} could not be read: {detail}"
+
+
+def record_id_for(url: str) -> str:
+    """``https://API.example.fr/v1/`` -> ``api.example.fr/v1``: one entry per page."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    path = parts.path.rstrip("/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{(parts.hostname or '').lower()}{port}{path}{query}"
+
+
+def find_institution(session: Session, host: str | None) -> Institution | None:
+    """The institution whose official domain (or homepage host) is closest above ``host``.
+
+    When two institutions claim the same closest domain, neither is chosen. Failing the
+    register's institutions, a body of eurodex's EU list is added when its domain matches.
+    """
+    if not host:
+        return None
+    best: dict[int, list[Institution]] = {}
+    for inst in session.scalars(select(Institution)):
+        domains = {d.lower() for d in inst.official_domains or []}
+        home = host_of(inst.homepage_url)
+        depth = max((len(p) for p in parents(host) if p in domains and "." in p), default=0)
+        if home == host:
+            depth = max(depth, len(host))
+        if depth:
+            best.setdefault(depth, []).append(inst)
+    if best:
+        closest = best[max(best)]
+        return closest[0] if len(closest) == 1 else None
+    for ref in eu_institutions():
+        if any(p in ref.domains for p in parents(host)):
+            return ensure_reference_institution(session, ref)
+    return None
+
+
+def _looks_like_spec(url: str, page: Fetched) -> bool:
+    kind = page.content_type.lower()
+    return (urlsplit(url).path.lower().endswith((".json", ".yaml", ".yml"))
+            or "json" in kind or "yaml" in kind)
+
+
+def _capture(body: bytes, url: str) -> CapturedSchema | None:
+    try:
+        return capture_openapi(body, source=url)
+    except SchemaCaptureError as exc:
+        log.info("submitted spec %s not captured: %s", url, exc)
+        return None
+
+
+async def _find_spec(
+    checker: Checker, url: str, page: Fetched, linked: str | None
+) -> tuple[str | None, CapturedSchema | None]:
+    """The spec: the submitted URL itself when it is one, else the page's spec link."""
+    if _looks_like_spec(url, page) and (captured := _capture(page.body, url)):
+        return url, captured
+    if linked is None:
+        return None, None
+    spec = await checker.fetch(linked, max_bytes=SPEC_MAX_BYTES)
+    if not spec.ok or spec.truncated:
+        return linked, None
+    return linked, _capture(spec.body, linked)
+
+
+def _store_candidate(
+    store: Store, form: SubmissionForm, spec_url: str | None, docs_url: str | None,
+    captured: CapturedSchema | None, registry: DomainRegistry, curation: Curation,
+) -> int:
+    extracted = ProvenanceMethod.EXTRACTED
+    fields = {"name": FieldValue(form.name), "country": FieldValue(form.country),
+              "homepage_url": FieldValue(form.url)}
+    if spec_url:
+        fields["spec_url"] = FieldValue(spec_url, extracted)
+    if docs_url:
+        fields["docs_url"] = FieldValue(docs_url, extracted)
+    servers = [s for s in (captured.servers if captured else []) if s.startswith("https://")
+               or s.startswith("http://")]
+    if servers:
+        fields["base_url"] = FieldValue(servers[0], extracted)
+    candidate = Candidate(record_id=record_id_for(form.url), record_url=None, kind=Kind.API,
+                          fields=fields)
+    with store.session() as session:
+        apply_curation(session, curation)
+        source = repo.ensure_source(session, slug=SUBMISSIONS_SOURCE, name=SOURCE_NAME,
+                                    format="submission", url=None, trusted=False)
+        inst = find_institution(session, host_of(form.url))
+        entry, outcome = repo.upsert_entry(session, source, candidate, inst)
+        if captured is not None and spec_url:
+            repo.save_schema(session, entry, captured=captured, captured_from=spec_url)
+        decide.prove_and_admit(session, entry, registry, curation)
+        log.info("submission %s: %s entry %s", form.url, outcome, entry.slug)
+        return entry.id
+
+
+def _result(store: Store, entry_id: int) -> SubmissionResult:
+    with store.session() as session:
+        entry = session.get(Entry, entry_id)
+        score = session.scalar(select(Score).where(Score.entry_id == entry_id))
+        return SubmissionResult(
+            slug=entry.slug, status=entry.status, status_reason=entry.status_reason,
+            officialness=score.officialness if score else None, spec_url=entry.spec_url,
+            docs_url=entry.docs_url,
+            institution=entry.institution.name if entry.institution else None,
+        )
+
+
+async def _process(
+    store: Store, settings: Settings, form: SubmissionForm, curation: Curation
+) -> SubmissionResult:
+    registry = decide.registry_for(curation)
+    async with Checker(check_settings(settings)) as checker:
+        page = await checker.fetch(form.url, max_bytes=PAGE_MAX_BYTES)
+        if not page.ok:
+            raise SubmissionRefused(_refusal(form.url, page))
+        read = read_page(form.url, page)
+        found = find_in_page(read.links, page.result.final_url or form.url)
+        spec_url, captured = await _find_spec(checker, form.url, page, found.spec_url)
+        entry_id = await asyncio.to_thread(_store_candidate, store, form, spec_url,
+                                           found.docs_url, captured, registry, curation)
+        await prove_fetched(entry_id, store, checker, repo.now_utc(), registry=registry,
+                            curation=curation, prefetched={form.url: page})
+    await asyncio.to_thread(pipeline.score, store, [entry_id])
+    return await asyncio.to_thread(_result, store, entry_id)
+
+
+async def submit(
+    store: Store, settings: Settings, form: SubmissionForm, curation: Curation | None = None
+) -> SubmissionResult:
+    """Process one validated submission; SubmissionRefused when it cannot be accepted."""
+    curation = curation if curation is not None else pipeline.current_curation()
+    try:
+        async with asyncio.timeout(TIME_LIMIT_S):
+            return await _process(store, settings, form, curation)
+    except TimeoutError:
+        raise SubmissionRefused(
+            f"{form.url} took longer than {TIME_LIMIT_S:.0f} s to read; try again later"
+        ) from None
