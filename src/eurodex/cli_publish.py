@@ -1,0 +1,51 @@
+"""``eurodex export DIR``: a dated snapshot of the approved register, and what changed.
+
+Each run writes ``entries-<UTC time>.json`` and ``.csv`` (the documents the web app serves
+at ``/api/v1/export/``) and ``changelog-<UTC time>.md`` and ``.json`` against the newest
+snapshot already in DIR: entries added, entries removed and state changes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from eurodex.publish.exports import write_snapshot
+from eurodex.publish.links import Links
+from eurodex.publish.register import approved_entries
+from eurodex.settings import Settings
+from eurodex.store import repository as repo
+from eurodex.store.db import Store
+
+console = Console()
+
+
+def export_command(
+    directory: Annotated[Path, typer.Argument(
+        help="Folder of snapshots (created if missing); the newest one in it is compared.",
+        file_okay=False)],
+    base_url: Annotated[str, typer.Option(
+        help="The register's public address, for the links in the export "
+        "(e.g. https://eurodex.example); without it links are paths.")] = "",
+) -> None:
+    """Write a dated snapshot of the approved entries and a changelog against the last one."""
+    store = Store(Settings.from_env().database_url)
+    store.migrate()
+    now = repo.now_utc()
+    try:
+        result = write_snapshot(approved_entries(store, now, with_details=False), directory,
+                                Links.at(base_url), now)
+    except (FileExistsError, NotADirectoryError, PermissionError) as exc:
+        console.print(f"[red]Export failed:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    changes = result.changes
+    console.print(f"Wrote {result.snapshot} and {result.csv.name}: {result.total} entries.")
+    if changes.previous is None:
+        console.print("First snapshot in this folder: nothing to compare with.")
+    else:
+        console.print(f"Against {changes.previous}: {len(changes.added)} added, "
+                      f"{len(changes.removed)} removed, {len(changes.state_changes)} state "
+                      f"changes ({result.changelog.name}).")

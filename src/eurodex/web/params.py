@@ -1,0 +1,45 @@
+"""The JSON API's filter parameters, described exactly as the search accepts them.
+
+A filter is checked against its vocabulary whatever the case ("educ" finds EDUC); these
+patterns say the same in the OpenAPI description, so that a client (or a contract test)
+knows which values are valid before it sends one. An empty value means no filter.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Query
+
+from eurodex.harvest.themes import EU_THEMES
+from eurodex.model import InstitutionType, Kind, State
+from eurodex.search import SORTS, TIERS
+
+
+def any_case(values) -> str:
+    """A pattern matching one of ``values`` in any letter case, or the empty string."""
+    def letters(value: str) -> str:
+        return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else c for c in value)
+
+    return "^(" + "|".join(letters(v) for v in values) + ")?$"
+
+
+def _names(values) -> str:
+    return ", ".join(values)
+
+
+Country = Annotated[str | None, Query(
+    pattern="^([A-Za-z]{2})?$", description="ISO 3166-1 alpha-2 code, or EU")]
+KindFilter = Annotated[str | None, Query(
+    pattern=any_case(k.value for k in Kind), description=_names(k.value for k in Kind))]
+Topic = Annotated[str | None, Query(
+    pattern=any_case(EU_THEMES),
+    description="an EU data theme code: " + _names(EU_THEMES))]
+InstitutionTypeFilter = Annotated[str | None, Query(
+    pattern=any_case(t.value for t in InstitutionType),
+    description=_names(t.value for t in InstitutionType))]
+Tier = Annotated[str | None, Query(pattern=any_case(TIERS), description=_names(TIERS))]
+StateFilter = Annotated[str | None, Query(
+    pattern=any_case(s.value for s in State), description=_names(s.value for s in State))]
+Sort = Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$",
+                            description=_names(SORTS))]
