@@ -9,8 +9,10 @@ run: $(VENV)/.installed
 	$(BIN)/eurodex run
 
 test: $(VENV)/.installed-test
+	scripts/test-services
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+	EURODEX_TEST_DATABASE=postgresql $(BIN)/pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -21,11 +23,10 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml scripts/test-services
+$(VENV)/.installed-test: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	scripts/test-services
 	touch $(VENV)/.installed $@
 
 clean:

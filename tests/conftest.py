@@ -8,6 +8,7 @@ import ssl
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,13 +20,112 @@ from eurodex.harvest.apigouvfr import shipped_snapshot
 from eurodex.settings import Settings
 from eurodex.store.db import Store
 
+from . import backends
+
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
+# A template is a SQLite file (Path) or, on the PostgreSQL leg, a database's name (str).
+Template = Path | str
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only(reason): tests SQLite internals; skipped on the PostgreSQL leg")
+    config.addinivalue_line(
+        "markers", "postgresql_only(reason): tests PostgreSQL internals; run on its leg only")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of one database's internals are skipped, with their reason, on the other leg."""
+    other = "sqlite_only" if backends.POSTGRES else "postgresql_only"
+    label = "SQLite only" if backends.POSTGRES else "PostgreSQL only (EURODEX_TEST_DATABASE)"
+    for item in items:
+        marker = item.get_closest_marker(other)
+        if marker is not None:
+            reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
+            item.add_marker(pytest.mark.skip(reason=f"{label}: {reason}"))
+
+
+@contextmanager
+def copy_of_template(template: Template, folder: Path, label: str) -> Iterator[Store]:
+    """A fresh database holding what ``template`` holds, for one test (or module)."""
+    if isinstance(template, str):
+        with backends.fresh_database(label, template) as name:
+            db = Store(backends.url(name))
+            try:
+                yield db
+            finally:
+                db.dispose()
+        return
+    target = folder / f"{label}.db"
+    shutil.copyfile(template, target)
+    db = Store(f"sqlite:///{target}")
+    try:
+        yield db
+    finally:
+        db.dispose()
+
+
+@contextmanager
+def _template(label: str, tmp_path_factory: pytest.TempPathFactory,
+              origin: Template | None = None) -> Iterator[tuple[Store, Template]]:
+    """A new template database (a copy of ``origin``, else migrated empty), being built.
+
+    The store is disposed when the block ends: PostgreSQL copies a template only while no
+    one is connected to it.
+    """
+    if backends.POSTGRES:
+        name = backends.unique_name(label)
+        backends.create_database(name, origin if isinstance(origin, str) else None)
+        db = Store(backends.url(name))
+        built: Template = name
+    else:
+        path = tmp_path_factory.mktemp(label) / "eurodex.db"
+        if origin is not None:
+            shutil.copyfile(origin, path)
+        db = Store(f"sqlite:///{path}")
+        built = path
+    try:
+        if origin is None:
+            db.migrate()
+        yield db, built
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(scope="session")
+def _postgres_templates() -> Iterator[list[str]]:
+    """The PostgreSQL leg's session templates, dropped when the session ends."""
+    backends.require_postgresql()
+    backends.drop_orphans()
+    made: list[str] = []
+    yield made
+    for name in made:
+        backends.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def schema_template(request: pytest.FixtureRequest,
+                    tmp_path_factory: pytest.TempPathFactory) -> Template | None:
+    """On PostgreSQL, a migrated empty database that each ``store`` copies (quicker than
+    migrating every test's database); on SQLite each test migrates its own file."""
+    if not backends.POSTGRES:
+        return None
+    made = request.getfixturevalue("_postgres_templates")
+    with _template("schema", tmp_path_factory) as (_db, name):
+        made.append(name)
+    return name
+
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A real SQLite database in a temporary folder, migrated to the latest schema."""
+def store(tmp_path: Path, schema_template: Template | None) -> Iterator[Store]:
+    """A real database migrated to the latest schema: a SQLite file in a temporary folder,
+    or a fresh PostgreSQL database with EURODEX_TEST_DATABASE=postgresql."""
+    if schema_template is not None:
+        with copy_of_template(schema_template, tmp_path, "store") as db:
+            yield db
+        return
     db = Store(f"sqlite:///{tmp_path / 'eurodex.db'}")
     db.migrate()
     yield db
@@ -33,28 +133,55 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
-def harvested_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def harvested_template(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory) -> Template:
     """A database with the shipped snapshot harvested and scored, built once per session."""
     from eurodex import pipeline
     from eurodex.harvest.apigouvfr import ApiGouvFrHarvester
 
-    path = tmp_path_factory.mktemp("template") / "eurodex.db"
-    db = Store(f"sqlite:///{path}")
-    db.migrate()
-    pipeline.harvest(db, ApiGouvFrHarvester())
-    pipeline.score(db)
-    db.dispose()
-    return path
+    made = request.getfixturevalue("_postgres_templates") if backends.POSTGRES else []
+    with _template("harvested", tmp_path_factory) as (db, built):
+        made.append(built)
+        pipeline.harvest(db, ApiGouvFrHarvester())
+        pipeline.score(db)
+    return built
+
+
+# Sources with datasets and distributions, beside api.gouv.fr's APIs; the ckanext-dcat
+# examples are untrusted, so some of their entries are quarantined or rejected.
+PUBLISHED_EXTRA_SOURCES = ("data-gouv-fr", "govdata-de", "ckanext-dcat-examples")
+
+
+@pytest.fixture(scope="session")
+def published_template(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory,
+                       harvested_template: Template) -> Template:
+    """The harvested database plus datasets from three more sources, built once."""
+    from eurodex import pipeline
+    from eurodex.harvest.sources import build_harvester, load_sources
+
+    made = request.getfixturevalue("_postgres_templates") if backends.POSTGRES else []
+    with _template("published", tmp_path_factory, harvested_template) as (db, built):
+        made.append(built)
+        sources = {c.slug: c for c in load_sources()}
+        for slug in PUBLISHED_EXTRA_SOURCES:
+            pipeline.harvest(db, build_harvester(sources[slug]))
+        pipeline.score(db)
+    return built
 
 
 @pytest.fixture
-def harvested_store(tmp_path: Path, harvested_template: Path) -> Iterator[Store]:
+def published_store(tmp_path: Path, published_template: Template) -> Iterator[Store]:
+    """A fresh copy of ``published_template``: tests may change it freely."""
+    with copy_of_template(published_template, tmp_path, "published") as db:
+        yield db
+
+
+@pytest.fixture
+def harvested_store(tmp_path: Path, harvested_template: Template) -> Iterator[Store]:
     """A fresh copy of the harvested database: tests may change it freely."""
-    target = tmp_path / "harvested.db"
-    shutil.copyfile(harvested_template, target)
-    db = Store(f"sqlite:///{target}")
-    yield db
-    db.dispose()
+    with copy_of_template(harvested_template, tmp_path, "harvested") as db:
+        yield db
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ def _check(at: datetime) -> CheckResult:
                        outcome=Outcome.UP, http_status=200, latency_ms=12)
 
 
+@pytest.mark.sqlite_only(reason="SQLite online backup of the store's own file")
 def test_a_sqlite_backup_restores_every_row(harvested_store: Store, tmp_path: Path):
     live = Path(harvested_store.url.removeprefix("sqlite:///"))
     with harvested_store.session() as session:
@@ -114,6 +115,7 @@ def test_a_sqlite_backup_restores_every_row(harvested_store: Store, tmp_path: Pa
     assert shown.returncode == 0 and "CVEC" in shown.stdout
 
 
+@pytest.mark.sqlite_only(reason="SQLite online backup of the store's own file")
 def test_a_restore_refuses_what_is_not_a_register_backup(store: Store, tmp_path: Path):
     live = Path(store.url.removeprefix("sqlite:///"))
     before = sqlite_rows(live)

@@ -17,7 +17,8 @@ from eurodex.harvest.fetching import PageFetcher
 from eurodex.harvest.register_export import RegisterExportHarvester
 from eurodex.harvest.udata import UdataHarvester
 from eurodex.store import repository as repo
-from eurodex.store.tables import Distribution, Entry, HarvestRun
+from eurodex.store.events import EventKind
+from eurodex.store.tables import Distribution, Entry, Event, HarvestRun
 from eurodex.verify.check import CheckSettings
 
 SNAPSHOTS = Path(__file__).resolve().parents[1] / "src/eurodex/snapshots"
@@ -84,29 +85,29 @@ def test_ckan_pages_past_the_1000_row_cap(httpserver, store):
 
 
 def test_a_failing_last_page_deletes_nothing_and_the_run_is_partial(httpserver, store):
-    packages = [_package(i) for i in range(120)]  # pages of 100: the second is the last
+    packages = [_package(i) for i in range(24)]  # pages of 10: the third is the last
     handler = _ckan_handler(packages)
     httpserver.expect_request("/api/3/action/license_list").respond_with_handler(handler)
     httpserver.expect_request("/api/3/action/package_search").respond_with_handler(handler)
     url = httpserver.url_for("/api/3/action/")
     with fetcher() as pages:
-        first = pipeline.harvest(store, CkanHarvester(slug="c", name="C", url=url, rows=100,
+        first = pipeline.harvest(store, CkanHarvester(slug="c", name="C", url=url, rows=10,
                                                       fetcher=pages, country="DE"))
-    assert first.new == 120
+    assert first.new == 24
 
     httpserver.clear()
-    failing = _ckan_handler(packages, fail_from=100)
+    failing = _ckan_handler(packages, fail_from=20)
     httpserver.expect_request("/api/3/action/license_list").respond_with_handler(failing)
     httpserver.expect_request("/api/3/action/package_search").respond_with_handler(failing)
     for _ in range(4):  # more than the three misses that retire an entry
         with fetcher() as pages:
             report = pipeline.harvest(store, CkanHarvester(slug="c", name="C", url=url,
-                                                           rows=100, fetcher=pages,
+                                                           rows=10, fetcher=pages,
                                                            country="DE"))
         assert report.aborted and "HTTP 500" in report.aborted
-        assert report.unchanged == 100
+        assert report.unchanged == 20
 
-    assert _count(store, Entry) == 120
+    assert _count(store, Entry) == 24
     with store.session() as session:
         runs = session.scalars(select(HarvestRun).order_by(HarvestRun.id)).all()
         assert [r.status for r in runs] == ["ok", "partial", "partial", "partial", "partial"]
@@ -255,6 +256,15 @@ def test_an_entry_missing_from_three_ok_harvests_is_retired_and_redirects(
         assert old.replaced_by_id == repo.entry_by_slug(session, "new").id
         assert "absent from the last 3 successful harvests" in repo.entry_by_slug(
             session, "gone").status_reason
+        # Each retirement is announced once, as a `retired` event for the change feeds,
+        # although "old" was marked retired by each of the three harvests.
+        retired = session.execute(
+            select(Entry.slug, Event.detail).join(Event, Event.entry_id == Entry.id)
+            .where(Event.kind == EventKind.RETIRED.value).order_by(Entry.slug)).all()
+        assert [slug for slug, _ in retired] == ["gone", "old"]
+        assert retired[0].detail["reason"].startswith(
+            "absent from the last 3 successful harvests of every source that listed it")
+        assert retired[1].detail["reason"] == "marked retired by Register"
 
     with serve(create_app(settings, store)) as served:
         moved = httpx.get(f"{served.url}/entry/old", follow_redirects=False)

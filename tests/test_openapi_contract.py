@@ -8,7 +8,6 @@ bounded so the run stays well under a minute.
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import httpx
@@ -17,23 +16,20 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from eurodex.settings import Settings
-from eurodex.store.db import Store
 from eurodex.web.app import create_app
 
-from .conftest import ServedApp
+from .conftest import ServedApp, copy_of_template
 
 MAX_EXAMPLES = 25
 
 
 @pytest.fixture(scope="module")
 def contract_app(tmp_path_factory, harvested_template) -> Iterator[ServedApp]:
-    target = tmp_path_factory.mktemp("contract") / "eurodex.db"
-    shutil.copyfile(harvested_template, target)
-    store = Store(f"sqlite:///{target}")
-    app = create_app(Settings(database_url=store.url, api_rate_per_minute=0), store)
-    with ServedApp(app) as served:
-        yield served
-    store.dispose()
+    folder = tmp_path_factory.mktemp("contract")
+    with copy_of_template(harvested_template, folder, "contract") as store:
+        app = create_app(Settings(database_url=store.url, api_rate_per_minute=0), store)
+        with ServedApp(app) as served:
+            yield served
 
 
 def test_every_get_route_answers_as_its_openapi_description_says(contract_app):

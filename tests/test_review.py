@@ -15,6 +15,7 @@ from eurodex.settings import Settings
 from eurodex.store import repository as repo
 from eurodex.store.tables import AuditLog, Curator
 from eurodex.web.app import create_app
+from eurodex.web.forms import CSRF_COOKIE, SESSION_COOKIE
 
 from .officialness_helpers import CURATION_YAML, ListHarvester, api_candidate
 
@@ -119,7 +120,7 @@ def test_session_forms_need_their_csrf_token(review_site):
         login_page = client.get("/review/login")
         csrf = form_token(login_page.text)
         assert client.post("/review/login", data={"token": token}).status_code == 403
-        client.cookies.set("eurodex_csrf", login_page.cookies["eurodex_csrf"])
+        client.cookies.set(CSRF_COOKIE, login_page.cookies[CSRF_COOKIE])
         assert client.post("/review/login", data={"token": "edx_bad", "csrf_token": csrf}
                            ).status_code == 401
         signed = client.post("/review/login", data={"token": token, "csrf_token": csrf})
@@ -127,7 +128,7 @@ def test_session_forms_need_their_csrf_token(review_site):
         set_cookie = signed.headers["set-cookie"].lower()
         for flag in ("httponly", "secure", "samesite=strict"):
             assert flag in set_cookie
-        client.cookies.set("eurodex_session", signed.cookies["eurodex_session"])
+        client.cookies.set(SESSION_COOKIE, signed.cookies[SESSION_COOKIE])
         queue = client.get("/review")
         assert queue.status_code == 200
         assert client.post(f"/review/{slug}", data={"action": "approve"}).status_code == 403

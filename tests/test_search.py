@@ -11,11 +11,13 @@ from eurodex.harvest.themes import EU_THEMES
 from eurodex.search import (
     InvalidQuery,
     PortableSearch,
+    PostgresSearch,
     SearchQuery,
     SqliteSearch,
     search,
     searcher_for,
 )
+from eurodex.search import postgres as postgres_search
 from eurodex.search import sqlite as sqlite_search
 from eurodex.search.sqlite_index import TOPIC_BITS, TRIGGER_NAMES
 from eurodex.store import repository as repo
@@ -66,7 +68,8 @@ def test_topic_bits_follow_the_eu_theme_vocabulary():
 
 def test_the_implementation_follows_the_database():
     assert isinstance(searcher_for("sqlite"), SqliteSearch)
-    assert isinstance(searcher_for("postgresql"), PortableSearch)
+    assert isinstance(searcher_for("postgresql"), PostgresSearch)
+    assert isinstance(searcher_for("mysql"), PortableSearch)
 
 
 def test_words_match_without_accents_or_case(harvested_store):
@@ -118,6 +121,34 @@ def test_institutions_and_tags_are_searched_and_renames_reindexed(store):
         session.get(Institution, inst_id).acronym = "CROUS"
     assert _names(store, text="cnous") == []
     assert _names(store, text="crous") == ["API Bourses"]
+
+
+def test_punctuation_splits_words_as_in_the_index(store):
+    """Host names, hyphens and apostrophes split into words on every database."""
+    with store.session() as session:
+        _entry(session, "API Adresse", description="Publiée sur data.gouv.fr, voir "
+               "https://adresse.data.gouv.fr/api-doc.")
+        _entry(session, "Vélo-partage", tags=["open_data"])
+    assert _names(store, text="gouv") == ["API Adresse"]
+    assert _names(store, text="api doc") == ["API Adresse"]
+    assert _names(store, text="partage") == ["Vélo-partage"]
+    assert _names(store, text="velo partage") == ["Vélo-partage"]
+    assert sorted(_names(store, text="data")) == ["API Adresse", "Vélo-partage"]
+
+
+@pytest.mark.postgresql_only(reason="the PostgreSQL index's own objects")
+def test_the_postgresql_index_is_a_gin_over_an_immutable_unaccent(store):
+    with store.engine.connect() as connection:
+        volatility = dict(connection.execute(text(
+            "SELECT proname, provolatile FROM pg_proc "
+            "WHERE proname IN ('eurodex_unaccent', 'eurodex_fold')")).all())
+        method = connection.scalar(text(
+            "SELECT am.amname FROM pg_index AS x JOIN pg_class AS c ON c.oid = x.indexrelid "
+            "JOIN pg_am AS am ON am.oid = c.relam WHERE c.relname = 'ix_entry_search_document'"))
+        folded = connection.scalar(text("SELECT eurodex_unaccent('Œuvres données')"))
+    assert volatility == {"eurodex_unaccent": "i", "eurodex_fold": "i"}
+    assert method == "gin"
+    assert folded == "OEuvres donnees"
 
 
 def test_prefixes_and_search_syntax(store):
@@ -190,8 +221,10 @@ def test_sorting_by_score_and_recent_check(harvested_store):
 
 
 def test_bounded_work_says_what_it_did(harvested_store, monkeypatch):
-    monkeypatch.setattr(sqlite_search, "FACET_LIMIT", 10)
-    monkeypatch.setattr(sqlite_search, "RANK_LIMIT", 20)
+    dialect = harvested_store.engine.dialect.name
+    implementation = {"sqlite": sqlite_search, "postgresql": postgres_search}[dialect]
+    monkeypatch.setattr(implementation, "FACET_LIMIT", 10)
+    monkeypatch.setattr(implementation, "RANK_LIMIT", 20)
     with harvested_store.session() as session:
         result = search(session, SearchQuery(text="donnees"))
         assert result.total == len(_names(harvested_store, text="donnees", limit=500)) > 20
@@ -227,6 +260,7 @@ def test_portable_search_agrees_where_accents_are_not_involved(harvested_store):
                 assert fts.ids == portable.ids
 
 
+@pytest.mark.sqlite_only(reason="FTS5 triggers and sqlite_master")
 def test_migrate_puts_back_triggers_a_table_rebuild_removed(store):
     with store.session() as session:
         _entry(session, "API Alpha")

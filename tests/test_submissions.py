@@ -17,6 +17,7 @@ from werkzeug import Response
 from eurodex.settings import Settings
 from eurodex.store import repository as repo
 from eurodex.web.app import create_app
+from eurodex.web.forms import CSRF_COOKIE
 
 from .conftest import tls_server
 from .officialness_helpers import AGENCY_HOST, CURATION_YAML, agency_page
@@ -179,7 +180,7 @@ def test_the_submission_form_needs_its_csrf_token(site, httpserver):
         values = {"name": "Internal", "url": f"http://127.0.0.1:{httpserver.port}/",
                   "country": "FR"}
         assert client.post("/submit", data=values).status_code == 403
-        client.cookies.set("eurodex_csrf", form.cookies["eurodex_csrf"])
+        client.cookies.set(CSRF_COOKIE, form.cookies[CSRF_COOKIE])
         refused = client.post("/submit", data={**values, "csrf_token": token})
         assert refused.status_code == 422
         assert "Refused:" in refused.text and "loopback address" in refused.text

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eurodex import cli_sources, pipeline
+from eurodex import cli_backup, cli_publish, cli_sources, pipeline
 from eurodex.cli_review import curator_app, review_app
 from eurodex.harvest.apigouvfr import ApiGouvFrHarvester
 from eurodex.harvest.records import HarvestError
@@ -122,6 +122,7 @@ def harvest(
 
 
 app.command("sources")(cli_sources.sources_command)
+app.command("export")(cli_publish.export_command)
 
 
 @app.command()
@@ -254,7 +255,7 @@ def show(slug: str) -> None:
         v = entry_view(session, entry)
         strip = " · ".join(
             s for s in ("Register record", entry.kind, entry.country, v.institution_type,
-                        entry.state) if s)
+                        repo.current_state(entry).value) if s)
         console.print(f"[dim]{strip}[/dim]")
         console.print(f"[bold]{entry.name}[/bold]")
         if entry.institution:
@@ -290,6 +291,7 @@ def show(slug: str) -> None:
 
 app.add_typer(curator_app, name="curator")
 app.add_typer(review_app, name="review")
+cli_backup.register(app)  # backup FILE, restore FILE
 
 if __name__ == "__main__":
     app()

@@ -1,18 +1,20 @@
 """The register's flow, one step at a time: harvest, capture, prove and admit, score.
 
-Each step reads and writes the store through the repository and commits per record, so an
-interrupted run leaves every finished record whole and the next run picks up the rest.
+Each step reads and writes the store through the repository. A harvest reads a batch of
+records from its source (no transaction open while a portal is fetched or a file parsed), then
+writes the batch in one short transaction: an interrupted run leaves every committed batch
+whole, never half a record, and the next run picks up the rest.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from eurodex.harvest.records import (
     Candidate,
@@ -21,7 +23,7 @@ from eurodex.harvest.records import (
     InstitutionRecord,
     RecordError,
 )
-from eurodex.model import Kind, ProvenanceMethod, State
+from eurodex.model import ProvenanceMethod
 from eurodex.proof import decide
 from eurodex.proof.curation import Curation, curation_at
 from eurodex.proof.domains import DomainRegistry
@@ -31,13 +33,22 @@ from eurodex.score.axes import ScoreFacts
 from eurodex.score.composite import score_entry
 from eurodex.settings import Settings
 from eurodex.store import repository as repo
+from eurodex.store import score_inputs
 from eurodex.store.db import Store
-from eurodex.store.distributions import distributions_for
+from eurodex.store.fitting import fit_candidate
 from eurodex.store.harvested import apply_source_status, store_harvested_facts
 from eurodex.store.listings import count_misses, resolve_replacement
-from eurodex.store.tables import Entry, HarvestRun, Source
+from eurodex.store.merge import BatchLookup
+from eurodex.store.pending import collect_pending, write_pending
+from eurodex.store.tables import Entry, HarvestRun, Institution, Source
 
 log = logging.getLogger("eurodex.pipeline")
+
+# Records written per transaction: large enough that a commit is rare, small enough that a
+# transaction holds the SQLite write lock for a fraction of a second and a crash loses little.
+BATCH_RECORDS = 200
+# Entries scored per transaction (their stored facts are read together).
+SCORE_BATCH = 500
 
 
 class Harvester(Protocol):
@@ -97,60 +108,29 @@ def harvest(
         session.flush()
         source_id, run_id = source.id, run.id
 
-    for record in harvester.institutions():
-        if isinstance(record, RecordError):
-            report.failed += 1
-            report.failures.append(record)
-            continue
+    for batch in _batches(harvester.institutions()):
         with store.session() as session:
             source = session.get(Source, source_id)
-            repo.upsert_institution(session, source, record)
-            report.institutions += 1
+            for record in batch:
+                if isinstance(record, RecordError):
+                    report.failed += 1
+                    report.failures.append(record)
+                else:
+                    repo.upsert_institution(session, source, record)
+                    report.institutions += 1
     with store.session() as session:
         apply_curation(session, curation)
         link_institutions(session, registry)
 
-    pending: list[tuple[int, str]] = []  # (entry id, the source's id of its replacement)
-    upserted: set[str] = set()
-    try:
-        for item in harvester.candidates():
-            if isinstance(item, RecordError):
-                report.failed += 1
-                report.failures.append(item)
-            else:
-                with store.session() as session:
-                    source = session.get(Source, source_id)
-                    if item.institution is not None and item.institution.key not in upserted:
-                        # A publisher described in the record: stored once per harvest.
-                        repo.upsert_institution(session, source, item.institution)
-                        upserted.add(item.institution.key)
-                    inst = (
-                        repo.institution_by_slug(session, repo.slugify(item.institution_key))
-                        if item.institution_key else None
-                    )
-                    entry, outcome = repo.upsert_entry(session, source, item, inst)
-                    if capture_spec(session, entry, item, source):
-                        outcome = "updated" if outcome == "unchanged" else outcome
-                    if store_harvested_facts(session, entry, item, source, run_id,
-                                             repo.now_utc()):
-                        outcome = "updated" if outcome == "unchanged" else outcome
-                    prove_and_admit(session, entry, registry, curation)
-                    if replacement := apply_source_status(session, entry, item, source):
-                        pending.append((entry.id, replacement))
-                    report.count(outcome)
-                    report.entry_ids.append(entry.id)
-            if progress:
-                progress(1)
-    except HarvestError as exc:
-        # A page that cannot be read ends the harvest; everything read so far stays.
-        log.warning("harvest of %s stopped: %s", report.source, exc)
-        report.aborted = str(exc)
-        report.failures.append(RecordError(report.source, "harvest", str(exc)))
+    writer = _RecordWriter(source_id, run_id, registry, curation, report)
+    for batch in _batches(_until_harvest_error(harvester.candidates(), report)):
+        with store.session() as session:
+            writer.write(session, batch, progress)
 
     _relink_and_reprove(store, report.entry_ids, registry, curation)
     with store.session() as session:
         source = session.get(Source, source_id)
-        for entry_id, replacement in pending:
+        for entry_id, replacement in writer.pending:
             resolve_replacement(session, session.get(Entry, entry_id), source, replacement)
         status = "ok"
         if report.aborted:
@@ -173,6 +153,121 @@ def harvest(
     return report
 
 
+def _batches(items: Iterable) -> Iterator[list]:
+    """``items`` in lists of at most BATCH_RECORDS (so memory stays bounded)."""
+    batch: list = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= BATCH_RECORDS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _until_harvest_error(items: Iterable, report: HarvestReport) -> Iterator:
+    """``items`` until a page that cannot be read ends the harvest (noted on the report);
+    everything read before it is still written."""
+    try:
+        yield from items
+    except HarvestError as exc:
+        log.warning("harvest of %s stopped: %s", report.source, exc)
+        report.aborted = str(exc)
+        report.failures.append(RecordError(report.source, "harvest", str(exc)))
+
+
+class _RecordWriter:
+    """Writes a harvest's records, batch after batch, remembering what a batch may reuse."""
+
+    def __init__(self, source_id: int, run_id: int, registry: DomainRegistry,
+                 curation: Curation, report: HarvestReport) -> None:
+        self.source_id, self.run_id = source_id, run_id
+        self.registry, self.curation, self.report = registry, curation, report
+        self.upserted: set[str] = set()  # publishers stored in this harvest (by key)
+        self.institution_ids: dict[str, int | None] = {}  # slug -> id, as looked up
+        self.pending: list[tuple[int, str]] = []  # (entry id, source's id of its replacement)
+        self.slug_suffixes: dict[str, int] = {}  # see merge.BatchLookup
+        self.batch_institutions: dict[str, Institution] = {}  # slug -> new, not inserted
+
+    def write(self, session, batch: list[Candidate | RecordError],
+              progress: Callable[[int], None] | None) -> None:
+        collect_pending(session)
+        written: list[tuple[Entry, str | None]] = []
+        source = session.get(Source, self.source_id)
+        batch = [fit_candidate(c, source.name) if isinstance(c, Candidate) else c
+                 for c in batch]
+        candidates = [c for c in batch if isinstance(c, Candidate)]
+        lookup = BatchLookup(
+            session, source, candidates, [repo.new_slug_base(c) for c in candidates],
+            [repo.slugify(k) for c in candidates
+             for k in (c.institution_key, c.institution and c.institution.key) if k],
+            self.slug_suffixes)
+        self.batch_institutions = {}
+        for item in batch:
+            if isinstance(item, RecordError):
+                self.report.failed += 1
+                self.report.failures.append(item)
+            else:
+                written.append(self.write_one(session, source, item, lookup))
+            if progress:
+                progress(1)
+        write_pending(session)  # new entries and institutions get their ids here
+        self.institution_ids.update((slug, inst.id)
+                                    for slug, inst in self.batch_institutions.items())
+        for entry, replacement in written:
+            self.report.entry_ids.append(entry.id)
+            if replacement:
+                self.pending.append((entry.id, replacement))
+
+    def institution(self, session, key: str | None, lookup: BatchLookup
+                    ) -> Institution | None:
+        """The institution keyed ``key``: created in this batch, known, or looked up."""
+        if not key:
+            return None
+        slug = repo.slugify(key)
+        if slug in self.batch_institutions:
+            return self.batch_institutions[slug]
+        if slug not in self.institution_ids:
+            found = (repo.institution_by_slug(session, slug)
+                     if slug in lookup.institution_slugs else None)
+            self.institution_ids[slug] = found.id if found else None
+        found_id = self.institution_ids[slug]
+        return session.get(Institution, found_id) if found_id is not None else None
+
+    def publisher(self, session, source: Source, record: InstitutionRecord,
+                  lookup: BatchLookup) -> None:
+        """A publisher described in a record, stored once per harvest."""
+        slug = repo.slugify(record.key)
+        known_new = (slug not in lookup.institution_slugs
+                     and self.institution_ids.get(slug) is None
+                     and slug not in self.batch_institutions)
+        inst, _ = repo.upsert_institution(session, source, record, known_new=known_new)
+        self.upserted.add(record.key)
+        if inst.id is None:
+            self.batch_institutions[slug] = inst  # inserted with the batch
+        else:
+            self.institution_ids[slug] = inst.id
+
+    def write_one(self, session, source: Source, item: Candidate, lookup: BatchLookup
+                  ) -> tuple[Entry, str | None]:
+        """Store one record: its entry (a new one may stay pending, without an id, until
+        its batch ends) and the source's id of its replacement when that is not known yet."""
+        if item.institution is not None and item.institution.key not in self.upserted:
+            self.publisher(session, source, item.institution, lookup)
+        inst = self.institution(session, item.institution_key, lookup)
+        entry, outcome = repo.upsert_entry(session, source, item, inst, lookup)
+        if capture_spec(session, entry, item, source):
+            outcome = "updated" if outcome == "unchanged" else outcome
+        if store_harvested_facts(session, entry, item, source, self.run_id, repo.now_utc(),
+                                 fresh=outcome == "new"):
+            outcome = "updated" if outcome == "unchanged" else outcome
+        decide.prove_and_admit(session, entry, self.registry, self.curation,
+                               created_from=item if outcome == "new" else None)
+        replacement = apply_source_status(session, entry, item, source)
+        self.report.count(outcome)
+        return entry, replacement
+
+
 def capture_spec(session, entry: Entry, candidate: Candidate, source: Source) -> bool:
     """Capture the candidate's spec; a declared server fills a missing base URL.
 
@@ -181,6 +276,8 @@ def capture_spec(session, entry: Entry, candidate: Candidate, source: Source) ->
     spec = candidate.spec
     if spec is None:
         return False
+    if entry.id is None:  # a new entry of a harvest batch: the schema row needs its id
+        session.flush()
     described = spec.published_at or spec.path.name
     try:
         captured = capture_openapi_file(spec.path)
@@ -231,63 +328,8 @@ def prove_and_admit(
 
 
 def score_facts(session, entry: Entry) -> ScoreFacts:
-    schema = repo.schema_for(session, entry.id)
-    inst = entry.institution
-    return ScoreFacts(
-        kind=Kind(entry.kind),
-        public_sector=inst is not None,
-        proofs=repo.proofs_for(session, entry.id),
-        state=State(entry.state),
-        consecutive_failures=entry.consecutive_failures,
-        ever_checked=entry.last_check_at is not None,
-        uptime_30d=repo.uptime(session, entry.id, timedelta(days=30)),
-        history_hours=repo.history_hours(session, entry.id),
-        name=entry.name,
-        description=entry.description,
-        institution=inst.name if inst else None,
-        country=entry.country,
-        topics=list(entry.topics or []),
-        base_url=entry.base_url,
-        docs_url=entry.docs_url,
-        spec_url=entry.spec_url,
-        homepage_url=entry.homepage_url,
-        contact=entry.contact,
-        rate_limit=entry.rate_limit,
-        auth_type=entry.auth_type,
-        licence=entry.licence,
-        spec_format=schema.spec_format if schema and not schema.error else None,
-        last_modified=entry.last_modified,
-        schema_captured=bool(schema and schema.field_count),
-        **dataset_facts(session, entry),
-    )
-
-
-def dataset_facts(session, entry: Entry) -> dict[str, object]:
-    """The dataset fields of ScoreFacts (methodology 5), from the entry and its distributions.
-
-    Temporal coverage counts as declared when either end is; the documentation is the
-    entry's docs URL (a dataset's ``foaf:page`` or CKAN ``documentation``).
-    """
-    if Kind(entry.kind) is not Kind.DATASET:
-        return {}
-    distributions = distributions_for(session, entry.id)
-    formats = [d.format or d.media_type for d in distributions if d.format or d.media_type]
-    temporal = " to ".join(t for t in (entry.temporal_start, entry.temporal_end) if t) or None
-    return {
-        "landing_page": entry.landing_page,
-        "documentation": entry.docs_url,
-        "distribution_formats": [_format_word(f) for f in formats],
-        "distribution_count": len(distributions),
-        "temporal_coverage": temporal,
-        "spatial_coverage": entry.spatial,
-    }
-
-
-def _format_word(fmt: str) -> str:
-    """``csv`` from ``CSV``, ``text/csv`` or ``.../file-type/CSV``: how axes compare formats."""
-    word = fmt.strip().rstrip("/").rsplit("/", 1)[-1].lower()
-    return {"vnd.geo+json": "geojson", "geo+json": "geojson", "ld+json": "jsonld",
-            "rdf+xml": "rdf", "x-ndjson": "ndjson"}.get(word, word.split("+")[0])
+    """The facts one entry's score is computed from (see ``store.score_inputs``)."""
+    return score_inputs.score_facts(entry, score_inputs.ScoreInputs.read(session, [entry.id]))
 
 
 def score(store: Store, entry_ids: Iterable[int] | None = None) -> int:
@@ -295,9 +337,14 @@ def score(store: Store, entry_ids: Iterable[int] | None = None) -> int:
     with store.session() as session:
         ids = list(entry_ids) if entry_ids is not None else repo.all_entry_ids(session)
     done = 0
-    for start in range(0, len(ids), 200):
+    for start in range(0, len(ids), SCORE_BATCH):
+        batch = ids[start:start + SCORE_BATCH]
         with store.session() as session:
-            for entry in session.scalars(select(Entry).where(Entry.id.in_(ids[start:start + 200]))):
-                repo.save_score(session, entry, score_entry(score_facts(session, entry)))
+            inputs = score_inputs.ScoreInputs.read(session, batch)
+            for entry in session.scalars(select(Entry).where(Entry.id.in_(batch))
+                                         .options(selectinload(Entry.institution))):
+                repo.save_score(session, entry,
+                                score_entry(score_inputs.score_facts(entry, inputs)),
+                                stored=inputs.scores.get(entry.id))
                 done += 1
     return done

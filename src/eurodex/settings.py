@@ -36,6 +36,20 @@ def _parse_flag(name: str, text: str | None, default: bool) -> bool:
     raise ValueError(f"{name}: {text!r} is not a yes/no value (use 1 or 0)")
 
 
+def _parse_rate(text: str | None) -> float:
+    if text is None or not text.strip():
+        return 300.0
+    try:
+        rate = float(text)
+    except ValueError:
+        raise ValueError(
+            f"EURODEX_API_RATE_LIMIT: {text!r} is not a number of requests a minute"
+        ) from None
+    if rate < 0:
+        raise ValueError("EURODEX_API_RATE_LIMIT must be 0 (off) or more")
+    return rate
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -58,6 +72,9 @@ class Settings:
     # Methodology 4: the uptime probe every 15 minutes, full verification every 6 hours.
     probe_period_s: float = 15 * 60
     full_period_s: float = 6 * 3600
+    # Requests a minute each client may make to /api/ (EURODEX_API_RATE_LIMIT; 0 turns the
+    # limit off), with bursts of up to a fifth of that.
+    api_rate_per_minute: float = 300.0
 
     @classmethod
     def from_env(
@@ -77,4 +94,5 @@ class Settings:
             sources_file=env.get("EURODEX_SOURCES_FILE") or None,
             scheduler=_parse_flag("EURODEX_SCHEDULER", env.get("EURODEX_SCHEDULER"),
                                   scheduler_default),
+            api_rate_per_minute=_parse_rate(env.get("EURODEX_API_RATE_LIMIT")),
         )

@@ -235,6 +235,8 @@ class ApiGouvFrHarvester:
             return SpecDocument(override, published)
         if spec_link and spec_link.startswith("/swaggers/"):
             local = self.folder / spec_link.lstrip("/")
-            if local.is_file():
+            # The link comes from the record: "/swaggers/../../etc/passwd" must not be read.
+            inside = local.resolve().is_relative_to((self.folder / "swaggers").resolve())
+            if inside and local.is_file():
                 return SpecDocument(local, published)
         return None

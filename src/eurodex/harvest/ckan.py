@@ -13,7 +13,6 @@ Folder: every ``*.json`` file, read by its shape: a ``package_search`` envelope,
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from urllib.parse import urlencode
 from eurodex.harvest.datasets import DatasetFacts, dataset_candidate
 from eurodex.harvest.dcat_extract import DcatReader
 from eurodex.harvest.fetching import PageFetcher
+from eurodex.harvest.limits import load_json, read_document
 from eurodex.harvest.rdf import Languages, parse_graph
 from eurodex.harvest.records import (
     Candidate,
@@ -30,7 +30,7 @@ from eurodex.harvest.records import (
     InstitutionRecord,
     RecordError,
 )
-from eurodex.harvest.values import absolute_http, byte_size, iso_date, strings, text
+from eurodex.harvest.values import absolute_http, byte_size, iso_date, items, strings, text
 from eurodex.score.licences import normalise_licence
 
 log = logging.getLogger("eurodex.harvest")
@@ -51,7 +51,7 @@ def _extras(package: dict) -> dict[str, str]:
 def _json_value(value: object) -> object:
     if isinstance(value, str) and value.strip().startswith(("{", "[")):
         try:
-            return json.loads(value)
+            return load_json(value)
         except ValueError:
             return value
     return value
@@ -125,8 +125,11 @@ class CkanHarvester:
             while True:
                 result = self._action(fetcher, "package_search", q="*:*", sort="id asc",
                                       rows=self.rows, start=start)
-                packages = (result or {}).get("results") or []
-                count = int((result or {}).get("count") or 0)
+                if not isinstance(result, dict):
+                    raise HarvestError(f"{self.api}package_search: the result is not an "
+                                       "object with results and count")
+                packages = items(result.get("results"))
+                count = byte_size(result.get("count")) or 0
                 self.pages_read += 1
                 for package in packages:
                     if (item := self.package(package)) is not None:
@@ -145,9 +148,9 @@ class CkanHarvester:
         documents = []
         for path in files:  # licence lists first, whatever the file order
             try:
-                document = json.loads(path.read_text("utf-8"))
-            except ValueError as exc:
-                yield RecordError(self.source_name, path.name, f"not JSON: {exc}")
+                document = load_json(read_document(path))
+            except ValueError as exc:  # not JSON, too large or nested too deeply
+                yield RecordError(self.source_name, path.name, str(exc))
                 continue
             result = document.get("result", document) if isinstance(document, dict) else None
             if "license_list" in str(document.get("help", "")) if isinstance(
@@ -190,7 +193,7 @@ class CkanHarvester:
     # -- licences --------------------------------------------------------------------------
 
     def remember_licences(self, licences: object) -> None:
-        for licence in licences or []:
+        for licence in items(licences):
             if isinstance(licence, dict) and licence.get("id"):
                 self.licences[str(licence["id"])] = licence
 
@@ -268,7 +271,7 @@ class CkanHarvester:
             publisher_type=text(extras.get("publisher_type")),
             publisher_url=absolute_http(extras.get("publisher_url")),
             distributions=[d for d in (self.resource(r, licence)
-                                       for r in package.get("resources") or []) if d],
+                                       for r in items(package.get("resources"))) if d],
             replaced_by=text(extras.get("is_replaced_by")),
         )
 

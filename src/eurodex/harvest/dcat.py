@@ -23,6 +23,7 @@ from rdflib.namespace import DCAT, FOAF, RDF
 from eurodex.harvest.datasets import dataset_candidate
 from eurodex.harvest.dcat_extract import DcatReader
 from eurodex.harvest.fetching import PageFetcher
+from eurodex.harvest.limits import read_document
 from eurodex.harvest.rdf import Languages, format_for, next_page, parse_graph
 from eurodex.harvest.records import Candidate, HarvestError, InstitutionRecord, RecordError
 from eurodex.harvest.turtle_chunks import DEFAULT_CHUNK_BYTES, iter_turtle_chunks
@@ -32,6 +33,12 @@ log = logging.getLogger("eurodex.harvest")
 MAX_PAGES = 100_000
 # Triples carried between chunks before incomplete datasets are given up on (memory bound).
 MAX_CARRY_TRIPLES = 200_000
+# rdflib's store for a chunk: no named graphs, so adding and finding triples costs less.
+CHUNK_STORE = "SimpleMemory"
+DATASET_TYPES = (DCAT.Dataset, URIRef("http://schema.org/Dataset"),
+                 URIRef("https://schema.org/Dataset"))
+DISTRIBUTION_PREDICATES = (DCAT.distribution, URIRef("http://schema.org/distribution"),
+                           URIRef("https://schema.org/distribution"))
 AGENT_TYPES = {FOAF.Organization, FOAF.Agent, FOAF.Person,
                URIRef("http://www.w3.org/2006/vcard/ns#Organization"),
                URIRef("http://www.w3.org/2006/vcard/ns#Kind"),
@@ -93,7 +100,7 @@ class DcatHarvester:
                 yield from self._from_large_turtle(path)
                 continue
             try:
-                graph = parse_graph(path.read_bytes(), rdf_format, base=path.as_uri())
+                graph = parse_graph(read_document(path), rdf_format, base=path.as_uri())
             except ValueError as exc:
                 log.warning("%s: skipped %s: %s", self.source_name, path.name, exc)
                 yield RecordError(self.source_name, path.name, str(exc))
@@ -101,17 +108,18 @@ class DcatHarvester:
             self.files_read += 1
             yield from self._from_graph(graph)
 
-    def _from_graph(self, graph: Graph) -> Iterator[Candidate | RecordError]:
-        for facts in self.reader.datasets(graph):
+    def _from_graph(self, graph: Graph, nodes=None) -> Iterator[Candidate | RecordError]:
+        for facts in self.reader.datasets(graph, nodes):
             if self.country and not facts.country:
                 facts.country = self.country
             yield dataset_candidate(facts, self.source_name)
 
     def _from_large_turtle(self, path: Path) -> Iterator[Candidate | RecordError]:
-        carry = Graph()
+        carry = Graph(store=CHUNK_STORE)
         for chunk in iter_turtle_chunks(path, self.chunk_bytes):
             try:
-                graph = parse_graph(chunk.text, "turtle", base=path.as_uri())
+                graph = parse_graph(chunk.text, "turtle", base=path.as_uri(),
+                                    store=CHUNK_STORE)
             except ValueError as exc:
                 yield RecordError(self.source_name,
                                   f"{path.name} lines {chunk.first_line}-{chunk.last_line}",
@@ -120,15 +128,16 @@ class DcatHarvester:
             for triple in carry:
                 graph.add(triple)
             done, carry = _complete_datasets(graph, final=False)
-            yield from self._from_graph(done)
+            yield from self._from_graph(graph, done)
             if len(carry) > MAX_CARRY_TRIPLES:
                 log.warning("%s: %s: %d triples wait for their dataset; reading them as they "
                             "are", self.source_name, path.name, len(carry))
-                done, carry = _complete_datasets(carry, final=True)
-                yield from self._from_graph(done)
+                done, _ = _complete_datasets(carry, final=True)
+                yield from self._from_graph(carry, done)
+                carry = Graph(store=CHUNK_STORE)
         self.files_read += 1
         done, _ = _complete_datasets(carry, final=True)
-        yield from self._from_graph(done)
+        yield from self._from_graph(carry, done)
 
     # -- portal ----------------------------------------------------------------------------
 
@@ -163,8 +172,9 @@ def _sniff(body: bytes) -> str:
     return "turtle"
 
 
-def _closure(graph: Graph, node, into: set) -> None:
-    """``node`` and every node it reaches through blank nodes or its distributions."""
+def _closure(graph: Graph, node, into: set, referenced: set) -> None:
+    """``node`` and every node it reaches through blank nodes or its distributions; the
+    other named nodes it mentions (publishers, licences, types...) go to ``referenced``."""
     stack = [node]
     while stack:
         current = stack.pop()
@@ -172,33 +182,44 @@ def _closure(graph: Graph, node, into: set) -> None:
             continue
         into.add(current)
         for predicate, value in graph.predicate_objects(current):
-            if isinstance(value, BNode) or (predicate == DCAT.distribution
+            if isinstance(value, BNode) or (predicate in DISTRIBUTION_PREDICATES
                                             and isinstance(value, URIRef)):
                 stack.append(value)
+            elif isinstance(value, URIRef):
+                referenced.add(value)
 
 
-def _complete_datasets(graph: Graph, *, final: bool) -> tuple[Graph, Graph]:
-    """Split ``graph``: datasets whose distributions are all described, and the rest.
+def _complete_datasets(graph: Graph, *, final: bool) -> tuple[list, Graph]:
+    """The datasets of ``graph`` whose distributions are all described, and what to carry.
 
-    With ``final`` every dataset counts as complete. Catalogue membership triples are
-    dropped from what is carried, since they would otherwise grow with every chunk.
+    The datasets are read from ``graph`` itself (copying them out would cost as much as
+    parsing them); the carry holds the triples of the other datasets, and the publishers and
+    contact points shared with datasets further down. With ``final`` every dataset counts
+    as complete and nothing is carried. Catalogue membership triples are never carried,
+    since they would otherwise grow with every chunk.
     """
-    done, used = Graph(), set()
-    for node in graph.subjects(RDF.type, DCAT.Dataset):
-        dists = [d for d in graph.objects(node, DCAT.distribution) if isinstance(d, URIRef)]
+    done, used, mentioned = [], set(), set()
+    for node in _dataset_subjects(graph):
+        dists = [d for p in DISTRIBUTION_PREDICATES for d in graph.objects(node, p)
+                 if isinstance(d, URIRef)]
         if final or all((d, None, None) in graph for d in dists):
-            _closure(graph, node, used)
-    referenced = {value for subject in used for value in graph.objects(subject, None)
-                  if isinstance(value, URIRef) and (value, None, None) in graph}
+            done.append(node)
+            _closure(graph, node, used, mentioned)
+    carry = Graph(store=CHUNK_STORE)
+    if final:
+        return done, carry
+    referenced = {value for value in mentioned - used if (value, None, None) in graph}
     # Publishers and contact points are often named nodes shared by many datasets: they are
     # given to the datasets done now and also carried, for datasets further down.
-    shared = {node for node in referenced if graph.value(node, RDF.type) in AGENT_TYPES}
+    shared = {node for node in referenced
+              if any(t in AGENT_TYPES for t in graph.objects(node, RDF.type))}
     consumed = used | (referenced - shared)
-    carry = Graph()
-    for triple in graph:
-        subject = triple[0]
-        if subject in consumed or subject in shared:
-            done.add(triple)
-        if not final and subject not in consumed and triple[1] != DCAT.dataset:
-            carry.add(triple)
+    for subject in set(graph.subjects(unique=True)) - consumed:
+        for predicate, value in graph.predicate_objects(subject):
+            if predicate != DCAT.dataset:
+                carry.add((subject, predicate, value))
     return done, carry
+
+
+def _dataset_subjects(graph: Graph) -> set:
+    return {node for kind in DATASET_TYPES for node in graph.subjects(RDF.type, kind)}

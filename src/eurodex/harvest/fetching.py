@@ -11,11 +11,11 @@ operator allowed that network.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from dataclasses import replace
 
+from eurodex.harvest.limits import load_json
 from eurodex.harvest.records import HarvestError
 from eurodex.verify.check import Checker
 from eurodex.verify.settings import CheckSettings
@@ -69,9 +69,9 @@ class PageFetcher:
     def json(self, url: str) -> object:
         body = self.get(url)
         try:
-            return json.loads(body)
-        except ValueError as exc:
-            raise HarvestError(f"{url}: not JSON ({exc})") from exc
+            return load_json(body)
+        except ValueError as exc:  # not JSON, or nested too deeply
+            raise HarvestError(f"{url}: {exc}") from exc
 
     def close(self) -> None:
         if self._loop is None:

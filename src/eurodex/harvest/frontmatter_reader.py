@@ -2,6 +2,8 @@
 
 Front matter is parsed with PyYAML's BaseLoader, so every scalar stays the string the author
 wrote: ``no`` stays "no" and ``1.10`` stays "1.10" instead of becoming False and 1.1.
+Aliases (``*name``) are refused: a catalogue record has no use for them, and a few nested
+ones make a value that grows exponentially when it is read (a "billion laughs").
 """
 
 from __future__ import annotations
@@ -18,9 +20,20 @@ class FrontMatterError(ValueError):
     """A front-matter file that cannot be read; the message names the file and the reason."""
 
 
+class _StringLoader(yaml.BaseLoader):
+    """Strings, lists and mappings only, and no aliases."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's own signature
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not read in front matter",
+                self.peek_event().start_mark)
+        return super().compose_node(parent, index)
+
+
 class _StringYAMLHandler(YAMLHandler):
     def load(self, fm: str, **kwargs: object) -> object:
-        return yaml.load(fm, Loader=yaml.BaseLoader)  # noqa: S506 - BaseLoader builds no objects
+        return yaml.load(fm, Loader=_StringLoader)  # noqa: S506 - BaseLoader builds no objects
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from importlib import resources
 
 from rdflib import Graph, Literal, URIRef
 
+from eurodex.harvest.limits import check_xml, load_json
+
 FORMATS = {
     ".ttl": "turtle", ".turtle": "turtle", ".rdf": "xml", ".xml": "xml", ".owl": "xml",
     ".jsonld": "json-ld", ".json": "json-ld", ".nt": "nt", ".n3": "n3",
@@ -78,18 +80,25 @@ def _localise(node: object) -> object:
 
 def local_jsonld(data: str | bytes) -> str:
     """A JSON-LD document rdflib can read without any fetch; RemoteContextRefused if none."""
+    document = load_json(data)  # ValueError: not JSON, too large or too deep
     try:
-        document = json.loads(data)
-    except ValueError as exc:
-        raise ValueError(f"not JSON: {exc}") from exc
-    return json.dumps(_localise(document))
+        return json.dumps(_localise(document))
+    except RecursionError as exc:
+        raise ValueError("not read: JSON-LD nested too deeply") from exc
 
 
-def parse_graph(data: str | bytes, rdf_format: str, base: str | None = None) -> Graph:
-    """Parse one RDF document; ValueError (with the parser's words) when it cannot be read."""
-    graph = Graph()
+def parse_graph(data: str | bytes, rdf_format: str, base: str | None = None,
+                store: str = "default") -> Graph:
+    """Parse one RDF document; ValueError (with the parser's words) when it cannot be read.
+
+    ``store``: rdflib's store; "SimpleMemory" (no named graphs) is faster for one Turtle
+    document read and thrown away.
+    """
+    graph = Graph(store=store)
     if rdf_format == "json-ld":
         data = local_jsonld(data)
+    elif rdf_format == "xml":
+        check_xml(data)  # see harvest.limits: rdflib must not see what would hang it
     try:
         with warnings.catch_warnings():
             # rdflib's JSON-LD parser warns about its own internal use of ConjunctiveGraph.
@@ -113,11 +122,16 @@ def format_for(name: str, content_type: str | None = None) -> str | None:
 
 
 def next_page(graph: Graph) -> str | None:
-    """The next page of a Hydra-paged catalogue, in either Hydra vocabulary, or None."""
+    """The next page of a Hydra-paged catalogue, in either Hydra vocabulary, or None.
+
+    A page naming several (it should not) gives the lowest URL, so paging never depends on
+    the order rdflib yields a set in.
+    """
     for namespace in HYDRA_NAMESPACES:
         for name in HYDRA_NEXT:
-            for value in graph.objects(None, URIRef(namespace + name)):
-                return str(value)
+            found = sorted(str(v) for v in graph.objects(None, URIRef(namespace + name)))
+            if found:
+                return found[0]
     return None
 
 
@@ -132,7 +146,8 @@ class Languages:
     def __init__(self, preference: Sequence[str] = ("en",)) -> None:
         self.preference = [p.lower() for p in preference]
 
-    def _rank(self, language: str | None) -> tuple[int, int, str]:
+    def rank(self, language: str | None) -> tuple[int, int, str]:
+        """Lower is preferred (see the class docstring)."""
         lang = (language or "").lower()
         primary = lang.split("-")[0]
         if lang in self.preference:
@@ -147,7 +162,7 @@ class Languages:
         literals = [v for v in values if isinstance(v, Literal | URIRef) and str(v).strip()]
         if not literals:
             return None
-        best = min(literals, key=lambda v: (self._rank(getattr(v, "language", None)),
+        best = min(literals, key=lambda v: (self.rank(getattr(v, "language", None)),
                                             str(v)))
         return str(best).strip()
 
@@ -156,6 +171,6 @@ class Languages:
         literals = [v for v in values if isinstance(v, Literal) and str(v).strip()]
         if not literals:
             return []
-        best = min(self._rank(v.language) for v in literals)
-        chosen = sorted(str(v).strip() for v in literals if self._rank(v.language) == best)
+        best = min(self.rank(v.language) for v in literals)
+        chosen = sorted(str(v).strip() for v in literals if self.rank(v.language) == best)
         return list(dict.fromkeys(chosen))

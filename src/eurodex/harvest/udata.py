@@ -10,13 +10,13 @@ resources) are not entries and are left aside.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
 
 from eurodex.harvest.datasets import DatasetFacts, dataset_candidate
 from eurodex.harvest.fetching import PageFetcher
+from eurodex.harvest.limits import load_json, read_document
 from eurodex.harvest.records import (
     Candidate,
     DistributionRecord,
@@ -26,7 +26,7 @@ from eurodex.harvest.records import (
     RecordError,
 )
 from eurodex.harvest.themes import map_themes
-from eurodex.harvest.values import absolute_http, byte_size, iso_date, strings, text
+from eurodex.harvest.values import absolute_http, byte_size, iso_date, items, strings, text
 from eurodex.model import InstitutionType, Kind
 from eurodex.model import ProvenanceMethod as M
 
@@ -150,7 +150,7 @@ class UdataHarvester:
     def organisation(self, org: object) -> InstitutionRecord | None:
         if not isinstance(org, dict) or not text(org.get("name")):
             return None
-        badges = {b.get("kind") for b in org.get("badges") or [] if isinstance(b, dict)}
+        badges = {text(b.get("kind")) for b in items(org.get("badges")) if isinstance(b, dict)}
         fields = {
             "name": FieldValue(text(org["name"])),
             "country": FieldValue(self.country or "FR", M.INFERRED),
@@ -185,14 +185,15 @@ class UdataHarvester:
         spatial = item.get("spatial") or {}
         zones = strings(spatial.get("zones")) if isinstance(spatial, dict) else []
         granularity = text(spatial.get("granularity")) if isinstance(spatial, dict) else None
-        contacts = [c for c in item.get("contact_points") or [] if isinstance(c, dict)]
+        contacts = [c for c in items(item.get("contact_points")) if isinstance(c, dict)]
         contact = next((text(c.get("email")) or text(c.get("contact_form"))
                         for c in contacts if c), None)
         distributions = [
-            DistributionRecord(url=r.get("url") or r.get("latest") or "",
-                               format=text(r.get("format")), media_type=text(r.get("mime")),
+            DistributionRecord(url=url, format=text(r.get("format")),
+                               media_type=text(r.get("mime")),
                                byte_size=byte_size(r.get("filesize")), title=text(r.get("title")))
             for r in self._resources(item, fetcher)
+            if (url := text(r.get("url")) or text(r.get("latest")))  # a file with no address
         ]
         facts = DatasetFacts(
             record_id=text(item.get("id")) or text(item.get("slug")) or "?",
@@ -248,7 +249,7 @@ class UdataHarvester:
             topics, _ = map_themes(tags)
             if topics:
                 fields["topics"] = FieldValue(topics, M.INFERRED)
-        contacts = [c for c in item.get("contact_points") or [] if isinstance(c, dict)]
+        contacts = [c for c in items(item.get("contact_points")) if isinstance(c, dict)]
         if contact := next((text(c.get("email")) for c in contacts if text(c.get("email"))),
                            None):
             fields["contact"] = FieldValue(contact)
@@ -265,6 +266,6 @@ class UdataHarvester:
 
 def _load(path: Path) -> object | None:
     try:
-        return json.loads(path.read_text("utf-8"))
-    except ValueError:
+        return load_json(read_document(path))
+    except ValueError:  # not JSON, too large or nested too deeply
         return None

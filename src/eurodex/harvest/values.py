@@ -6,6 +6,7 @@ or without a time); these turn each into one shape, or None, and never raise.
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
 from urllib.parse import urlsplit
@@ -21,6 +22,12 @@ def text(value: object) -> str | None:
         return None
     found = str(value).strip()
     return found or None
+
+
+def items(value: object) -> list:
+    """A list field as a list; anything else a catalogue puts there (null, a number, a
+    string) as no items, so a reader can always iterate."""
+    return value if isinstance(value, list) else []
 
 
 def strings(value: object) -> list[str]:
@@ -51,15 +58,23 @@ def iso_date(value: object) -> str | None:
         return None
 
 
+# No count a catalogue states is this large; anything longer is junk (and int() of thousands
+# of digits is refused by Python itself).
+_MAX_DIGITS = 18
+
+
 def byte_size(value: object) -> int | None:
-    """A byte count from an int or a numeric string; None for anything else or negatives."""
+    """A byte count from an int or a numeric string; None for anything else, negatives,
+    infinities and numbers too long to be a size."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        return int(value) if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and 0 <= value < 10**_MAX_DIGITS else None
+    if isinstance(value, int):
+        return value if 0 <= value < 10**_MAX_DIGITS else None
     found = text(value)
-    if found and re.fullmatch(r"\d+(\.0+)?", found):
-        return int(float(found))
+    if found and re.fullmatch(rf"\d{{1,{_MAX_DIGITS}}}(\.0+)?", found):
+        return int(found.split(".")[0])
     return None
 
 

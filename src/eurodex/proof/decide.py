@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from eurodex.harvest.records import Candidate
 from eurodex.model import Kind, ProofName, ProofResult, Status
 from eurodex.proof.admission import Admission, admit
 from eurodex.proof.curation import SUBMISSIONS_SOURCE, Curation
@@ -22,7 +23,7 @@ from eurodex.proof.domains import DomainRegistry, host_of, is_shared_hosting, pa
 from eurodex.proof.prove import ProofSubject, primary_url, prove_offline, total_points
 from eurodex.proof.reference import known_portals, registry_with, shipped_registry
 from eurodex.store import repository as repo
-from eurodex.store.distributions import first_distribution_url
+from eurodex.store.distributions import first_distribution_url, stored_url
 from eurodex.store.tables import Entry, Provenance, Source
 
 FETCHED_PROOFS = (ProofName.RECIPROCAL_LINK, ProofName.POLICY_PAGE)
@@ -63,10 +64,25 @@ def official_listings(
 
 
 def subject_for(
-    session: Session, entry: Entry, registry: DomainRegistry, curation: Curation
+    session: Session, entry: Entry, registry: DomainRegistry, curation: Curation,
+    *, created_from: Candidate | None = None,
 ) -> ProofSubject:
+    """What the proofs judge about ``entry``.
+
+    ``created_from``: the record the entry was created from in this transaction. Such an
+    entry has only that record's distributions and no other source yet, so neither is read
+    back from the database.
+    """
     inst = entry.institution
     kind = Kind(entry.kind)
+    fresh = created_from is not None
+    if kind is not Kind.DATASET:
+        first_distribution = None
+    elif fresh:
+        first_distribution = (stored_url(created_from.distributions[0].url)
+                              if created_from.distributions else None)
+    else:
+        first_distribution = first_distribution_url(session, entry.id)
     return ProofSubject(
         kind=kind,
         base_url=entry.base_url,
@@ -74,22 +90,25 @@ def subject_for(
         homepage_url=entry.homepage_url,
         landing_page=(entry.landing_page or entry.homepage_url) if kind is Kind.DATASET
         else None,
-        first_distribution_url=first_distribution_url(session, entry.id)
-        if kind is Kind.DATASET else None,
+        first_distribution_url=first_distribution,
         docs_url=entry.docs_url,
         institution_name=(inst.acronym or inst.name) if inst else None,
         institution_homepage=inst.homepage_url if inst else None,
         institution_domains=list(inst.official_domains or []) if inst else [],
         institution_github_orgs=list(inst.github_orgs or []) if inst else [],
         first_source_name=entry.source.name,
-        other_listing_sources=official_listings(session, entry, registry, curation),
+        other_listing_sources=[] if fresh else official_listings(session, entry, registry,
+                                                                  curation),
     )
 
 
 def _with_fetched(
-    session: Session, entry: Entry, subject: ProofSubject, proofs: list[ProofResult]
+    session: Session, entry: Entry, subject: ProofSubject, proofs: list[ProofResult],
+    *, fresh: bool = False,
 ) -> list[ProofResult]:
     """Keep what the last fetch proved, as long as it judged one of the entry's own pages."""
+    if fresh:  # nothing was ever fetched for an entry created in this transaction
+        return proofs
     stored = {p.name: p for p in repo.proofs_for(session, entry.id)}
     pages = {subject.homepage_url, subject.docs_url} - {None}
     kept = []
@@ -129,13 +148,18 @@ def readmit(
 
 
 def prove_and_admit(
-    session: Session, entry: Entry, registry: DomainRegistry, curation: Curation
+    session: Session, entry: Entry, registry: DomainRegistry, curation: Curation,
+    *, created_from: Candidate | None = None,
 ) -> Admission:
-    """Recompute the offline proofs, keep the fetched ones, store them and decide admission."""
-    subject = subject_for(session, entry, registry, curation)
-    proofs = _with_fetched(session, entry, subject, prove_offline(subject, registry,
-                                                                   repo.now_utc()))
-    repo.save_proofs(session, entry, proofs)
+    """Recompute the offline proofs, keep the fetched ones, store them and decide admission.
+
+    ``created_from``: see :func:`subject_for`; such an entry has no stored proofs either.
+    """
+    fresh = created_from is not None
+    subject = subject_for(session, entry, registry, curation, created_from=created_from)
+    proofs = _with_fetched(session, entry, subject,
+                           prove_offline(subject, registry, repo.now_utc()), fresh=fresh)
+    repo.save_proofs(session, entry, proofs, fresh=fresh)
     return readmit(entry, subject, proofs, curation)
 
 

@@ -1,8 +1,9 @@
 """Search over the register: words, facets, sorting and paging, behind one small interface.
 
 ``search(session, query)`` picks the implementation for the session's database: SQLite's FTS5
-index (ranked, accent- and case-insensitive), or plain SQL elsewhere until cluster mode brings
-PostgreSQL full text. Either way only APPROVED entries are found and counted.
+index or PostgreSQL's tsvector index (both ranked, accent- and case-insensitive, with the same
+facets and bounds), or plain SQL on any other database. Only APPROVED entries are found and
+counted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from eurodex.search.portable import PortableSearch
+from eurodex.search.postgres import PostgresSearch
 from eurodex.search.query import (
     FACETS,
     MAX_LIMIT,
@@ -32,6 +34,7 @@ __all__ = [
     "FacetCount",
     "InvalidQuery",
     "PortableSearch",
+    "PostgresSearch",
     "SearchQuery",
     "SearchResult",
     "Searcher",
@@ -47,7 +50,11 @@ class Searcher(Protocol):
 
 def searcher_for(dialect: str) -> Searcher:
     """The implementation for a database dialect name (``sqlite``, ``postgresql``, ...)."""
-    return SqliteSearch() if dialect == "sqlite" else PortableSearch()
+    if dialect == "sqlite":
+        return SqliteSearch()
+    if dialect == "postgresql":
+        return PostgresSearch()
+    return PortableSearch()
 
 
 def search(session: Session, query: SearchQuery) -> SearchResult:

@@ -1,4 +1,4 @@
-"""Search in plain SQL, for databases without the SQLite index (PostgreSQL until cluster mode).
+"""Search in plain SQL, for databases with neither the SQLite nor the PostgreSQL index.
 
 Correct but simple: each word must appear (case-insensitively, as a substring) in the name,
 summary, description, institution name or acronym, or tags; results whose name holds the

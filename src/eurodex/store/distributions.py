@@ -14,15 +14,19 @@ from sqlalchemy.orm import Session
 
 from eurodex.harvest.records import DistributionRecord
 from eurodex.model import CheckResult
+from eurodex.store.pending import add_row
 from eurodex.store.tables import Distribution, Entry, Source
 
 _FIELDS = ("format", "media_type", "byte_size", "title", "licence")
 
 
 def save_distributions(session: Session, entry: Entry, source: Source,
-                       records: Sequence[DistributionRecord]) -> bool:
-    """Replace ``source``'s distributions of ``entry``; True when anything changed."""
-    existing = list(session.scalars(
+                       records: Sequence[DistributionRecord], *, fresh: bool = False) -> bool:
+    """Replace ``source``'s distributions of ``entry``; True when anything changed.
+
+    A ``fresh`` entry (created in this transaction) has none to compare or replace.
+    """
+    existing = [] if fresh else list(session.scalars(
         select(Distribution).where(Distribution.entry_id == entry.id,
                                    Distribution.source_id == source.id)
         .order_by(Distribution.position)))
@@ -36,18 +40,30 @@ def save_distributions(session: Session, entry: Entry, source: Source,
     checks = {d.url: d for d in existing}
     for row in existing:
         session.delete(row)
-    session.flush()
+    if existing:
+        session.flush()
     for position, record in wanted:
         before = checks.get(record.url)
-        session.add(Distribution(
-            entry_id=entry.id, source_id=source.id, position=position, url=record.url[:2000],
+        row = {
+            "entry_id": entry if fresh else entry.id, "source_id": source.id,
+            "position": position,
+            "url": stored_url(record.url),
             **{f: _clip(f, getattr(record, f)) for f in _FIELDS},
-            check_outcome=before.check_outcome if before else None,
-            check_reason=before.check_reason if before else None,
-            check_status=before.check_status if before else None,
-            checked_at=before.checked_at if before else None,
-        ))
+            "check_outcome": before.check_outcome if before else None,
+            "check_reason": before.check_reason if before else None,
+            "check_status": before.check_status if before else None,
+            "checked_at": before.checked_at if before else None,
+        }
+        if fresh:  # written with the batch (store.pending)
+            add_row(session, Distribution, row)
+        else:
+            session.add(Distribution(**row))
     return True
+
+
+def stored_url(url: str) -> str:
+    """A distribution URL as the column keeps it."""
+    return url[:2000]
 
 
 def _clip(field: str, value: object) -> object:

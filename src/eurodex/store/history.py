@@ -108,6 +108,19 @@ def uptime(
     return _percent(successes, decisive)
 
 
+def uptime_of_many(
+    session: Session, entry_ids: Sequence[int], window: timedelta, now: datetime | None = None
+) -> dict[int, float | None]:
+    """:func:`uptime` of many entries in one query (an entry without checks is absent)."""
+    since = _window_start(now or datetime.now(UTC), window)
+    rows = session.execute(
+        select(CheckRollup.entry_id, func.sum(CheckRollup.decisive),
+               func.sum(CheckRollup.successes))
+        .where(CheckRollup.entry_id.in_(entry_ids), CheckRollup.hour >= since)
+        .group_by(CheckRollup.entry_id)).all()
+    return {entry_id: _percent(successes, decisive) for entry_id, decisive, successes in rows}
+
+
 def uptimes(
     session: Session, entry_id: int, now: datetime | None = None
 ) -> dict[str, float | None]:
@@ -128,13 +141,23 @@ def uptimes(
 
 def history_hours(session: Session, entry_id: int, now: datetime | None = None) -> float:
     """Hours since the first roll-up hour: how long this entry has been watched."""
-    first = session.scalar(select(func.min(CheckRollup.hour))
-                           .where(CheckRollup.entry_id == entry_id))
-    if first is None:
-        return 0.0
-    if first.tzinfo is None:  # min() bypasses the column type on SQLite
-        first = datetime.fromisoformat(str(first)).replace(tzinfo=UTC)
-    return ((now or datetime.now(UTC)) - first).total_seconds() / 3600
+    return history_hours_of_many(session, [entry_id], now).get(entry_id, 0.0)
+
+
+def history_hours_of_many(
+    session: Session, entry_ids: Sequence[int], now: datetime | None = None
+) -> dict[int, float]:
+    """:func:`history_hours` of many entries in one query (an entry without checks is
+    absent)."""
+    now = now or datetime.now(UTC)
+    hours = {}
+    for entry_id, first in session.execute(
+            select(CheckRollup.entry_id, func.min(CheckRollup.hour))
+            .where(CheckRollup.entry_id.in_(entry_ids)).group_by(CheckRollup.entry_id)):
+        if first.tzinfo is None:  # min() bypasses the column type on SQLite
+            first = datetime.fromisoformat(str(first)).replace(tzinfo=UTC)
+        hours[entry_id] = (now - first).total_seconds() / 3600
+    return hours
 
 
 @dataclass(frozen=True)

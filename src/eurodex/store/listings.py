@@ -16,18 +16,30 @@ from sqlalchemy.orm import Session
 
 from eurodex.harvest.records import Candidate
 from eurodex.model import Status
-from eurodex.store.tables import Entry, Listing, Source
+from eurodex.store.events import EventKind, record_event
+from eurodex.store.pending import add_row
+from eurodex.store.tables import Entry, Event, Listing, Source
 
 RETIRE_AFTER = 3
 
 
 def touch_listing(session: Session, entry: Entry, source: Source, candidate: Candidate,
-                  run_id: int | None, now: datetime) -> bool:
+                  run_id: int | None, now: datetime, *, fresh: bool = False) -> bool:
     """Record that ``source`` lists ``entry`` as ``candidate.record_id`` in this run.
 
-    True when the listing is new (a source lists the entry for the first time)."""
-    listing = session.scalar(select(Listing).where(Listing.source_id == source.id,
-                                                   Listing.record_id == candidate.record_id))
+    True when the listing is new (a source lists the entry for the first time). A ``fresh``
+    entry was created because no listing of this record exists, so none is looked for.
+    """
+    entry.missed_harvests = 0
+    if fresh:  # written with the batch (store.pending)
+        add_row(session, Listing, {
+            "entry_id": entry, "source_id": source.id, "record_id": candidate.record_id,
+            "record_url": candidate.record_url, "first_seen_at": now, "last_seen_at": now,
+            "last_seen_run_id": run_id, "missed_harvests": 0})
+        return True
+    listing = session.scalar(
+        select(Listing).where(Listing.source_id == source.id,
+                              Listing.record_id == candidate.record_id))
     new = listing is None
     if listing is None:
         listing = Listing(entry_id=entry.id, source_id=source.id,
@@ -39,7 +51,6 @@ def touch_listing(session: Session, entry: Entry, source: Source, candidate: Can
     listing.last_seen_at = now
     listing.last_seen_run_id = run_id
     listing.missed_harvests = 0
-    entry.missed_harvests = 0
     return new
 
 
@@ -54,7 +65,18 @@ def resolve_replacement(session: Session, entry: Entry, source: Source,
     return True
 
 
-def retire(entry: Entry, reason: str) -> None:
+def retire(session: Session, entry: Entry, reason: str) -> None:
+    """Retire the entry, announcing it with a ``retired`` event (feeds) once.
+
+    A source that keeps listing a record as retired has the entry re-admitted and retired
+    again within every harvest's transaction; only the first retirement is news, so none is
+    recorded while the entry's latest event already is one.
+    """
+    latest = session.scalar(select(Event.kind).where(Event.entry_id == entry.id)
+                            .order_by(Event.at.desc(), Event.id.desc()).limit(1))
+    if latest != EventKind.RETIRED.value:
+        record_event(session, entry.id, EventKind.RETIRED,
+                     {"reason": reason, "from_status": entry.status})
     entry.status = Status.RETIRED.value
     entry.status_reason = reason
 
@@ -82,7 +104,7 @@ def count_misses(session: Session, source: Source, run_id: int) -> list[int]:
             names = sorted(session.scalars(
                 select(Source.name).join(Listing, Listing.source_id == Source.id)
                 .where(Listing.entry_id == entry.id)))
-            retire(entry, f"absent from the last {fewest} successful harvests of every source "
-                          f"that listed it ({', '.join(names)})")
+            retire(session, entry, f"absent from the last {fewest} successful harvests of "
+                                   f"every source that listed it ({', '.join(names)})")
             retired.append(entry.id)
     return retired

@@ -14,6 +14,7 @@ by the rule below, written once here and quoted on the entry page.
 from __future__ import annotations
 
 import re
+from types import EllipsisType
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from eurodex.harvest.records import Candidate, FieldValue
 from eurodex.harvest.urlkey import url_key
 from eurodex.model import Kind
-from eurodex.store.tables import Entry, Listing, Provenance, Source
+from eurodex.store.pending import add_row
+from eurodex.store.tables import Entry, Institution, Listing, Provenance, Source
 
 SHOWN_VALUE_RULE = (
     "When sources disagree, the value shown is the one given by a trusted source; among "
@@ -46,14 +48,20 @@ def candidate_key(candidate: Candidate) -> str | None:
     return url_key(identity_url(candidate.kind, values))
 
 
-def refresh_url_key(session: Session, entry: Entry) -> None:
-    """Recompute the entry's key from its shown values (a spec may have set the base URL)."""
+def refresh_url_key(session: Session, entry: Entry, *,
+                    first_distribution: str | None | EllipsisType = ...) -> None:
+    """Recompute the entry's key from its shown values (a spec may have set the base URL).
+
+    ``first_distribution``, when the caller knows it (an entry just created), saves reading
+    the stored distributions.
+    """
     values = {"base_url": entry.base_url, "spec_url": entry.spec_url,
               "landing_page": entry.landing_page}
     if Kind(entry.kind) is Kind.DATASET:
         from eurodex.store.distributions import first_distribution_url
 
-        values["first_distribution"] = first_distribution_url(session, entry.id)
+        values["first_distribution"] = (first_distribution_url(session, entry.id)
+                                        if first_distribution is ... else first_distribution)
     entry.url_key = url_key(identity_url(entry.kind, values))
 
 
@@ -100,6 +108,57 @@ def find_entry(session: Session, source: Source, candidate: Candidate) -> Entry 
     return match
 
 
+class BatchLookup:
+    """What :func:`find_entry` and new slugs would ask the database, asked once per batch.
+
+    Read before a harvest batch is written, from the batch's candidates: which record ids
+    this source already has, which URL keys entries of other sources hold, which slugs are
+    taken (of entries, and of the records' publishers). A record none of these can concern
+    is certainly new, and costs no query; any
+    other (a record met earlier in the batch, a known one, a shared URL key) goes through
+    :func:`find_entry` as usual. Once the batch joins an entry of another source, that
+    entry's key may change, and URL keys are asked about record by record again.
+    """
+
+    def __init__(self, session: Session, source: Source, candidates: list[Candidate],
+                 slug_bases: list[str], publisher_slugs: list[str],
+                 slug_suffixes: dict[str, int] | None = None) -> None:
+        ids = list({c.record_id for c in candidates})
+        self.known_records = set(session.scalars(
+            select(Listing.record_id).where(Listing.source_id == source.id,
+                                            Listing.record_id.in_(ids))))
+        self.known_records.update(session.scalars(
+            select(Entry.record_id).where(Entry.source_id == source.id,
+                                          Entry.record_id.in_(ids))))
+        keys = list({k for c in candidates if (k := candidate_key(c))})
+        self.shared_keys = set(session.scalars(
+            select(Entry.url_key).where(Entry.url_key.in_(keys),
+                                        Entry.source_id != source.id)))
+        self.taken_slugs = set(session.scalars(
+            select(Entry.slug).where(Entry.slug.in_(list(set(slug_bases))))))
+        self.institution_slugs = set(session.scalars(
+            select(Institution.slug).where(Institution.slug.in_(list(set(publisher_slugs))))))
+        self.keys_fixed = True
+        self.written: set[str] = set()
+        # The next "-N" to try per slug base, kept by the caller across batches: titles
+        # shared by thousands of records would otherwise cost a count each.
+        self.slug_suffixes = {} if slug_suffixes is None else slug_suffixes
+
+    def certainly_new(self, candidate: Candidate) -> bool:
+        return (candidate.record_id not in self.known_records
+                and candidate.record_id not in self.written
+                and self.keys_fixed and candidate_key(candidate) not in self.shared_keys)
+
+    def slug_free(self, slug: str) -> bool:
+        return slug not in self.taken_slugs
+
+    def wrote(self, candidate: Candidate, entry: Entry, source: Source) -> None:
+        self.written.add(candidate.record_id)
+        self.taken_slugs.add(entry.slug)
+        if entry.source_id != source.id:
+            self.keys_fixed = False
+
+
 def is_merged(session: Session, entry: Entry, source: Source) -> bool:
     """True when a source other than ``source`` lists the entry or gave it values."""
     if entry.source_id != source.id:
@@ -136,10 +195,10 @@ def record_field(session: Session, entry: Entry, field: str, value: FieldValue, 
 
     if fresh and not merged:
         setattr(entry, field, value.value)
-        session.add(Provenance(subject="entry", subject_id=entry.id, field=field,
-                               value=value.value, source_id=source.id,
-                               record_url=record_url or entry.record_url,
-                               method=value.method.value, recorded_at=repo.now_utc()))
+        add_row(session, Provenance, {
+            "subject": "entry", "subject_id": entry, "field": field, "value": value.value,
+            "source_id": source.id, "record_url": record_url or entry.record_url,
+            "method": value.method.value, "recorded_at": repo.now_utc()})
         return True
     if not merged:
         return repo.record_entry_field(session, entry, field, value, source, record_url)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
+from types import EllipsisType
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -28,10 +29,12 @@ from eurodex.model import (
 )
 from eurodex.store import history, merge
 from eurodex.store.events import EventKind, record_event
+from eurodex.store.pending import add_row, write_pending
 from eurodex.store.tables import (
     CapturedSchemaRow,
     Check,
     Entry,
+    Event,
     Institution,
     Proof,
     Provenance,
@@ -62,18 +65,46 @@ def slugify(text: str, max_length: int = 80) -> str:
     return slug[:max_length].rstrip("-") or "entry"
 
 
-def _unique_slug(session: Session, model: type, base: str) -> str:
+def _unique_slug(session: Session, model: type, base: str,
+                 lookup: merge.BatchLookup | None = None) -> str:
+    """``base``, or ``base-N`` with the first N not taken."""
+    if lookup is not None:
+        return _batch_slug(session, model, base, lookup)
     slug, n = base, 1
     if session.scalar(select(model.id).where(model.slug == slug)) is None:
         return slug
-    # Many records share a title in large catalogues: start after the suffixes already
-    # taken instead of trying -2, -3, ... one query each.
-    n = 1 + (session.scalar(select(func.count()).select_from(model)
-                            .where(model.slug.like(f"{base}-%"))) or 0)
+    n = 1 + _suffixes_taken(session, model, base)
     slug = f"{base}-{n}"
     while session.scalar(select(model.id).where(model.slug == slug)) is not None:
         n += 1
         slug = f"{base}-{n}"
+    return slug
+
+
+def _suffixes_taken(session: Session, model: type, base: str) -> int:
+    """How many ``base-...`` slugs exist. Many records share a title in large catalogues:
+    starting after them saves trying -2, -3, ... one query each. Slugs are [a-z0-9-]
+    only, so they are the index range from "base-" up to "base." ("." follows "-")."""
+    return session.scalar(select(func.count()).select_from(model)
+                          .where(model.slug > f"{base}-", model.slug < f"{base}.")) or 0
+
+
+def _batch_slug(session: Session, model: type, base: str, lookup: merge.BatchLookup) -> str:
+    """:func:`_unique_slug` in a harvest batch, whose new entries may not be inserted yet:
+    their slugs are in ``lookup``, and the database is asked without flushing them (one
+    insert per record would cost more than the rest of the record)."""
+    if lookup.slug_free(base):
+        return base
+    with session.no_autoflush:
+        n = lookup.slug_suffixes.get(base)
+        if n is None:
+            n = 1 + _suffixes_taken(session, model, base)
+        slug = f"{base}-{n}"
+        while slug in lookup.taken_slugs or session.scalar(
+                select(model.id).where(model.slug == slug)) is not None:
+            n += 1
+            slug = f"{base}-{n}"
+    lookup.slug_suffixes[base] = n + 1
     return slug
 
 
@@ -159,12 +190,17 @@ def record_institution_field(
 
 
 def upsert_institution(
-    session: Session, source: Source, record: InstitutionRecord
+    session: Session, source: Source, record: InstitutionRecord, *, known_new: bool = False
 ) -> tuple[Institution, str]:
-    """Create or update the institution keyed ``record.key``; returns it and new/updated/..."""
+    """Create or update the institution keyed ``record.key``; returns it and new/updated/...
+
+    ``known_new``: the caller knows no institution has this slug (a harvest batch asked);
+    the new one is then inserted with the batch, at the session's next flush.
+    """
     now = now_utc()
     slug = slugify(record.key)
-    inst = session.scalar(select(Institution).where(Institution.slug == slug))
+    inst = None if known_new else session.scalar(
+        select(Institution).where(Institution.slug == slug))
     values = {k: v for k, v in record.fields.items() if k in INSTITUTION_FIELDS}
     outcome = "unchanged"
     if inst is None:
@@ -172,15 +208,23 @@ def upsert_institution(
         given.update({k: v.value for k, v in values.items()})
         inst = Institution(slug=slug, created_at=now, updated_at=now, **given)
         session.add(inst)
-        session.flush()
-        outcome = "new"
-    else:
+        if not known_new:
+            session.flush()
+        # A new institution has no provenance yet: its rows are added without looking.
         for name, value in values.items():
-            if getattr(inst, name) != value.value:
-                setattr(inst, name, value.value)
-                outcome = "updated"
-        if outcome == "updated":
-            inst.updated_at = now
+            add_row(session, Provenance, {
+                "subject": "institution", "subject_id": inst, "field": name,
+                "value": value.value, "source_id": source.id,
+                "record_url": record.record_url, "method": value.method.value,
+                "recorded_at": now})
+        return inst, "new"
+    write_pending(session)  # its provenance may be among the rows a batch collects
+    for name, value in values.items():
+        if getattr(inst, name) != value.value:
+            setattr(inst, name, value.value)
+            outcome = "updated"
+    if outcome == "updated":
+        inst.updated_at = now
     for name, value in values.items():
         _record_provenance(session, subject="institution", subject_id=inst.id, field=name,
                            value=value, source=source, record_url=record.record_url, now=now)
@@ -214,22 +258,26 @@ def institution_by_slug(session: Session, slug: str) -> Institution | None:
 
 
 def upsert_entry(
-    session: Session, source: Source, candidate: Candidate, institution: Institution | None
+    session: Session, source: Source, candidate: Candidate, institution: Institution | None,
+    lookup: merge.BatchLookup | None = None,
 ) -> tuple[Entry, str]:
     """Create or update the entry this source knows as ``candidate.record_id``.
 
     Slugs are fixed when an entry is created and never change, so links stay valid.
+    ``lookup``: what a harvest batch already knows is not in the database.
     """
     now = now_utc()
     # Listed by this source already, or the same resource listed by another (store.merge).
-    entry = merge.find_entry(session, source, candidate)
+    certainly_new = lookup is not None and lookup.certainly_new(candidate)
+    entry = None if certainly_new else merge.find_entry(session, source, candidate)
     outcome = "unchanged"
     if entry is None:
         entry = Entry(
-            slug=_unique_slug(session, Entry, slugify(merge.slug_base(candidate))),
+            slug=_unique_slug(session, Entry, new_slug_base(candidate), lookup),
             kind=candidate.kind.value,
             name=str(candidate.value("name")),
             source_id=source.id,
+            source=source,  # loaded: a pending entry never lazy-loads it
             record_id=candidate.record_id,
             record_url=candidate.record_url,
             status=Status.QUARANTINED.value,
@@ -242,15 +290,24 @@ def upsert_entry(
             tags=[],
         )
         session.add(entry)
-        session.flush()
+        if lookup is None:
+            session.flush()
+        # else inserted with its batch, at the session's next flush (store.pending)
         outcome = "new"
-        record_event(session, entry.id, EventKind.NEW_ENTRY,
-                     {"slug": entry.slug, "name": entry.name, "kind": entry.kind}, at=now)
-    merged = merge.is_merged(session, entry, source)
+        add_row(session, Event, {  # written with the batch (store.pending), if it collects
+            "entry_id": entry, "kind": EventKind.NEW_ENTRY.value, "at": now,
+            "detail": {"slug": entry.slug, "name": entry.name, "kind": entry.kind}})
+    else:
+        write_pending(session)  # what follows reads this entry's rows, maybe collected ones
+    # An entry created just now has no other source yet.
+    merged = outcome != "new" and merge.is_merged(session, entry, source)
     # A second source never takes the entry away from the institution the first one named.
-    if institution is not None and entry.institution_id != institution.id and (
+    # (an institution created in this harvest batch may not have its id yet)
+    if institution is not None and (
+            institution.id is None or entry.institution_id != institution.id) and (
             entry.institution_id is None or entry.source_id == source.id):
         entry.institution_id = institution.id
+        entry.institution = institution  # loaded, even while the entry is pending
         outcome = "updated" if outcome != "new" else outcome
     for name, value in candidate.fields.items():
         if name not in ENTRY_FIELDS:
@@ -260,7 +317,14 @@ def upsert_entry(
             outcome = "updated" if outcome != "new" else outcome
     if outcome == "updated":
         entry.updated_at = now
+    if lookup is not None:
+        lookup.wrote(candidate, entry, source)
     return entry, outcome
+
+
+def new_slug_base(candidate: Candidate) -> str:
+    """The slug a new entry for ``candidate`` gets, unless it is taken (then base-N)."""
+    return slugify(merge.slug_base(candidate))
 
 
 def entry_by_slug(session: Session, slug: str) -> Entry | None:
@@ -342,16 +406,22 @@ def schema_for(session: Session, entry_id: int) -> CapturedSchemaRow | None:
 
 
 def save_proofs(
-    session: Session, entry: Entry, proofs: list[ProofResult], *, touch: bool = False
+    session: Session, entry: Entry, proofs: list[ProofResult], *, touch: bool = False,
+    fresh: bool = False,
 ) -> None:
     """Store each proof; a proof whose verdict is unchanged keeps its original time, unless
-    ``touch`` (a proof just checked again by fetching its pages: the time says when)."""
-    existing = {p.name: p for p in session.scalars(select(Proof).where(Proof.entry_id == entry.id))}
+    ``touch`` (a proof just checked again by fetching its pages: the time says when).
+    A ``fresh`` entry (created in this transaction) has no proofs to compare with."""
+    existing = {} if fresh else {
+        p.name: p for p in session.scalars(select(Proof).where(Proof.entry_id == entry.id))}
     for proof in proofs:
         row = existing.get(proof.name.value)
         values = {"held": proof.held, "points": proof.points, "checked": proof.checked,
                   "url": proof.url, "sentence": proof.sentence}
-        if row is None:
+        if fresh:  # written with the batch (store.pending)
+            add_row(session, Proof, {"entry_id": entry, "name": proof.name.value,
+                                     "checked_at": proof.checked_at, **values})
+        elif row is None:
             session.add(Proof(entry_id=entry.id, name=proof.name.value,
                               checked_at=proof.checked_at, **values))
         elif touch or any(getattr(row, k) != v for k, v in values.items()):
@@ -368,8 +438,11 @@ def proofs_for(session: Session, entry_id: int) -> list[ProofResult]:
             for r in rows]
 
 
-def save_score(session: Session, entry: Entry, quality: QualityScore) -> None:
-    row = session.scalar(select(Score).where(Score.entry_id == entry.id))
+def save_score(session: Session, entry: Entry, quality: QualityScore, *,
+               stored: Score | None | EllipsisType = ...) -> None:
+    """Store the entry's score; ``stored``: its current row when the caller read it."""
+    row = (session.scalar(select(Score).where(Score.entry_id == entry.id))
+           if stored is ... else stored)
     values = {a.axis: a.score for a in quality.axes}
     values.update(sentences={a.axis: a.sentence for a in quality.axes},
                   composite=quality.composite, composite_exact=quality.composite_exact,

@@ -299,6 +299,8 @@ class Schedule(Base):
     loop: Mapped[str] = mapped_column(String(8))
     next_due_at: Mapped[datetime]
     last_run_at: Mapped[datetime | None]
+    # Cluster mode: handed to a queued job until then (eurodex.jobs.planning).
+    leased_until: Mapped[datetime | None]
 
 
 class Event(Base):

@@ -15,6 +15,14 @@ from eurodex.search import InvalidQuery, SearchQuery, search
 from eurodex.store import browse
 from eurodex.store import repository as repo
 from eurodex.store.tables import Entry
+from eurodex.web.params import (
+    Country,
+    InstitutionTypeFilter,
+    KindFilter,
+    StateFilter,
+    Tier,
+    Topic,
+)
 from eurodex.web.views import entry_view
 
 router = APIRouter(prefix="/api/v1", tags=["entries"])
@@ -177,12 +185,12 @@ def _visible(entry: Entry | None) -> Entry:
 @router.get("/entries", response_model=EntryPage)
 def list_entries(
     request: Request,
-    kind: str | None = None,
-    country: str | None = None,
-    state: str | None = None,
-    topic: str | None = Query(None, description="an EU data theme code, like EDUC"),
-    institution_type: str | None = None,
-    tier: str | None = None,
+    kind: KindFilter = None,
+    country: Country = None,
+    state: StateFilter = None,
+    topic: Topic = None,
+    institution_type: InstitutionTypeFilter = None,
+    tier: Tier = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0),
 ) -> EntryPage:

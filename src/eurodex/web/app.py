@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,9 +22,16 @@ from eurodex.verify.scheduler import background_loops
 from eurodex.web import api, api_checks, badge, home, institutions, pages, search_api
 from eurodex.web import review as review_pages
 from eurodex.web import submit as submit_pages
+from eurodex.web.publishing import include_publishing
+from eurodex.web.security import ApiRateLimit, SecurityHeaders
 from eurodex.web.views import relative_time
 
 log = logging.getLogger("eurodex.web")
+
+
+class Health(BaseModel):
+    ok: bool
+    version: str
 
 
 def _templates() -> Jinja2Templates:
@@ -56,7 +64,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI):
         async with background_loops(settings, store) as loops:  # verification, methodology 4
             app.state.verification_loops = loops
-            yield
+            async with app.state.mcp.running():  # the MCP SDK's session manager
+                yield
 
     app = FastAPI(
         title="eurodex",
@@ -83,11 +92,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         return _error(request, 422, f"invalid request: {problems}")
 
     @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, object]:
+    def healthz() -> Health:
         """Liveness and database reachability."""
         with store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        return {"ok": True, "version": __version__}
+        return Health(ok=True, version=__version__)
 
     app.include_router(search_api.router)  # before api: "search" is not an entry slug
     app.include_router(api.router)
@@ -99,6 +108,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(badge.router)
     app.include_router(review_pages.router)  # curators' review queue (methodology 3)
     app.include_router(submit_pages.router)  # public submissions
+    # DCAT-AP, feeds, exports, llms.txt, sitemap, summary; the MCP server at /mcp.
+    app.state.mcp = include_publishing(app, store)
+    # Outermost last: headers are added to every answer, 429s included.
+    app.add_middleware(
+        ApiRateLimit, per_minute=settings.api_rate_per_minute,
+        burst=max(10, int(settings.api_rate_per_minute / 5)),
+    )
+    app.add_middleware(SecurityHeaders)
     static = resources.files("eurodex.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     # Pages link by path, so they stay right behind any proxy or host name.

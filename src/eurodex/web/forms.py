@@ -1,10 +1,17 @@
 """HTML forms: bounded body reading, CSRF tokens, and the cookies that carry them.
 
-Every form carries a CSRF token in a hidden field, checked on POST in constant time:
+Two independent defences stand against cross-site request forgery on every form:
 
-* a curator's session has its own token, stored with the session;
-* anonymous forms (submission, login) use a random token kept in an HttpOnly, SameSite=Strict
-  cookie: another site can neither read it nor make the browser send it.
+* a token in a hidden field, checked on POST in constant time. A curator's session has its
+  own token, stored with the session (the synchronizer-token pattern); anonymous forms
+  (submission, sign-in) use a random token also kept in a cookie (double submit). The cookie
+  is HttpOnly, SameSite=Strict and ``__Host-`` prefixed: another site can neither read it,
+  make the browser send it, nor plant one from a sibling subdomain, which is what breaks a
+  plain double-submit cookie; so signing it would add nothing.
+* the browser's own word on where the post comes from: ``Sec-Fetch-Site`` (sent by every
+  current browser) must be ``same-origin`` or ``none``; without it, an ``Origin`` header must
+  name this host. Programs that send neither are not browsers and cannot be forged into
+  posting.
 
 Requests authenticated with ``Authorization: Bearer`` need no CSRF token: a browser never
 adds that header to a cross-site form post.
@@ -14,18 +21,43 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import HTTPException, Request
 from fastapi.responses import Response
 
-CSRF_COOKIE = "eurodex_csrf"
-SESSION_COOKIE = "eurodex_session"
+# ``__Host-``: the browser keeps these only when set over HTTPS (loopback counts) for path /
+# with no Domain, so no other host, even a subdomain, can set or shadow them.
+CSRF_COOKIE = "__Host-eurodex_csrf"
+SESSION_COOKIE = "__Host-eurodex_session"
+SAME_ORIGIN_SITES = ("same-origin", "none")  # "none": typed or bookmarked, not another site
+CROSS_SITE = ("the form was posted from another site; open it on this register and send it "
+              "again")
 MAX_FORM_BYTES = 16 * 1024
 
 
+def refuse_cross_site(request: Request) -> None:
+    """403 when the browser says this post comes from another site (see the module's doc)."""
+    fetch_site = request.headers.get("sec-fetch-site", "").strip().lower()
+    if fetch_site:
+        if fetch_site not in SAME_ORIGIN_SITES:
+            raise HTTPException(403, CROSS_SITE)
+        return
+    origin = request.headers.get("origin", "").strip()
+    if not origin:
+        return
+    # "null" is what a sandboxed or privacy-sensitive context sends: not this register.
+    origin_host = urlsplit(origin).netloc.lower() if origin != "null" else ""
+    if origin_host != request.headers.get("host", "").strip().lower():
+        raise HTTPException(403, CROSS_SITE)
+
+
 async def read_form(request: Request) -> dict[str, str]:
-    """An url-encoded form body as {name: first value}; 413 past MAX_FORM_BYTES, 415 for others."""
+    """An url-encoded form body as {name: first value}, from this site only.
+
+    403 for a post from another site, 413 past MAX_FORM_BYTES, 415 for other content types.
+    """
+    refuse_cross_site(request)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         raise HTTPException(415, "send the form as application/x-www-form-urlencoded")

@@ -110,7 +110,8 @@ def institution_page(request: Request, slug: str):
     with request.app.state.store.session() as session:
         view = institution_view(session, slug)
         return request.app.state.templates.TemplateResponse(
-            request, "institution.html", {"v": view, "proof_label": proof_label},
+            request, "institution.html", {"v": view, "proof_label": proof_label,
+                                          "current_state": repo.current_state},
         )
 
 

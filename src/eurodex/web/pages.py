@@ -13,7 +13,10 @@ from markdown_it import MarkdownIt
 from unidecode import unidecode
 
 from eurodex.model import Status
+from eurodex.publish.links import Links
+from eurodex.publish.schemaorg import entry_jsonld, script_json
 from eurodex.store import repository as repo
+from eurodex.store.distributions import distributions_for
 from eurodex.web.curl import curl_examples
 from eurodex.web.dataset_view import dataset_panel, sources_view
 from eurodex.web.views import entry_view
@@ -77,9 +80,13 @@ def entry_page(request: Request, slug: str):
         description_html = render_markdown(entry.description)
         curl = curl_examples(entry, view.schema)
         dataset = dataset_panel(session, entry)
+        jsonld = script_json(entry_jsonld(entry, view.score,
+                                          distributions_for(session, entry.id),
+                                          Links.at(str(request.base_url))))
     return _templates(request).TemplateResponse(
         request, "entry.html", {"v": view, "e": view.entry, "description_html": description_html,
-                                "curl": curl, "dataset": dataset, "sources": sources},
+                                "curl": curl, "dataset": dataset, "sources": sources,
+                                "jsonld": jsonld},
     )
 
 

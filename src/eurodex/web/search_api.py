@@ -12,6 +12,15 @@ from eurodex.search import InvalidQuery, SearchQuery, SearchResult, search
 from eurodex.store import browse
 from eurodex.web.api import EntrySummary, _summary
 from eurodex.web.facets import facet_label
+from eurodex.web.params import (
+    Country,
+    InstitutionTypeFilter,
+    KindFilter,
+    Sort,
+    StateFilter,
+    Tier,
+    Topic,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["entries"])
 
@@ -57,13 +66,13 @@ def search_entries(
     request: Request,
     q: str = Query("", max_length=300, description="words to find, all of them; end a word "
                    "with * to match its beginning"),
-    country: str | None = None,
-    kind: str | None = None,
-    topic: str | None = Query(None, description="an EU data theme code, like EDUC"),
-    institution_type: str | None = None,
-    tier: str | None = None,
-    state: str | None = None,
-    sort: str = Query("relevance", description="relevance, score or checked"),
+    country: Country = None,
+    kind: KindFilter = None,
+    topic: Topic = None,
+    institution_type: InstitutionTypeFilter = None,
+    tier: Tier = None,
+    state: StateFilter = None,
+    sort: Sort = "relevance",
     limit: int = Query(20, ge=1, le=100),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> SearchPage:
