@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from eurodex import cli_backup, cli_publish, cli_sources, pipeline
+from eurodex import cli_backup, cli_publish, cli_sources, cli_worker, pipeline
 from eurodex.cli_review import curator_app, review_app
 from eurodex.harvest.apigouvfr import ApiGouvFrHarvester
 from eurodex.harvest.records import HarvestError
@@ -292,6 +292,7 @@ def show(slug: str) -> None:
 app.add_typer(curator_app, name="curator")
 app.add_typer(review_app, name="review")
 cli_backup.register(app)  # backup FILE, restore FILE
+cli_worker.register(app)  # worker: cluster mode's job queue
 
 if __name__ == "__main__":
     app()

@@ -20,6 +20,7 @@ from eurodex.settings import Settings
 from eurodex.store.db import Store
 from eurodex.verify.scheduler import background_loops
 from eurodex.web import api, api_checks, badge, home, institutions, pages, search_api
+from eurodex.web import metrics as prometheus_metrics
 from eurodex.web import review as review_pages
 from eurodex.web import submit as submit_pages
 from eurodex.web.publishing import include_publishing
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(badge.router)
     app.include_router(review_pages.router)  # curators' review queue (methodology 3)
     app.include_router(submit_pages.router)  # public submissions
+    app.include_router(prometheus_metrics.router)  # /metrics, read from the database
     # DCAT-AP, feeds, exports, llms.txt, sitemap, summary; the MCP server at /mcp.
     app.state.mcp = include_publishing(app, store)
     # Outermost last: headers are added to every answer, 429s included.
