@@ -6,25 +6,25 @@ entry's check, roll-up, state, events and schedule advance are stored in one tra
 stopped, killed or restarted resumes where it was: nothing checked is lost, nothing stored
 is checked again for the same turn.
 
-On one machine the loops run inside the web process (``background_loops`` in the app's
-lifespan). The runner is a plain asyncio task that ticks every ``scheduler_tick_s`` seconds,
-not APScheduler: all the state a scheduler library would keep (what is due, when it last
-ran) already lives in the database, where it survives restarts and is shared by every
-process; a tick is one loop iteration, so ticks can never overlap; and a task in the
-server's own event loop shares its aiohttp session and needs no job store, no executor and
-no misfire policy. Each tick refreshes STALE states, runs what is due in the full loop then
-in the probe loop (a full verification includes the probe, so a probe due at the same time
-is not sent twice), re-scores what changed, and once a day deletes raw checks past 90 days.
-Several processes running the loops on one database never store a turn twice (the schedule
-advance is a compare-and-set); they only waste a request now and then.
+``run_tick`` is one such round of both loops, for the command line and the tests: it
+refreshes STALE states, runs what is due in the full loop then in the probe loop (a full
+verification includes the probe, so a probe due at the same time is not sent twice),
+re-scores what changed and, when asked, deletes raw checks past 90 days. Several processes
+running rounds on one database never store a turn twice (the schedule advance is a
+compare-and-set); they only waste a request now and then.
+
+The loops that run continuously go through the job interface (``eurodex.jobs``): inside the
+web process on one machine (``eurodex.jobs.loops``), on ``eurodex worker`` processes on a
+cluster. No scheduler library is needed: all the state one would keep (what is due, when it
+last ran) already lives in the database, where it survives restarts and is shared by every
+process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -48,7 +48,6 @@ from eurodex.verify.staleness import mark_stale
 log = logging.getLogger("eurodex.verify")
 
 TICK_LIMIT = 2000  # turns per loop per tick; the rest waits for the next tick, still in order
-RETENTION_EVERY = timedelta(days=1)
 
 
 def periods(settings: Settings) -> dict[Loop, timedelta]:
@@ -240,53 +239,6 @@ async def run_tick(
 def _mark_stale(store: Store, now: datetime) -> list[int]:
     with store.session() as session:
         return mark_stale(session, now)
-
-
-class VerificationLoops:
-    """Ticks forever in the web process; one Checker for its lifetime, so a host's 429
-    back-off and its connection pool carry over from tick to tick."""
-
-    def __init__(self, store: Store, settings: Settings) -> None:
-        self.store = store
-        self.settings = settings
-        self.ticks = 0
-        self.last_retention: datetime | None = None
-
-    async def run(self) -> None:
-        async with Checker(check_settings(self.settings)) as checker:
-            while True:
-                now = _now()
-                retention = (self.last_retention is None
-                             or now - self.last_retention >= RETENTION_EVERY)
-                try:
-                    await run_tick(self.store, self.settings, checker, now, retention=retention)
-                    if retention:
-                        self.last_retention = now
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # a failed tick (database busy, a bug) must not end the loops
-                    log.exception("verification tick failed; trying again next tick")
-                self.ticks += 1
-                await asyncio.sleep(self.settings.scheduler_tick_s)
-
-
-@asynccontextmanager
-async def background_loops(settings: Settings, store: Store) -> AsyncIterator[
-        VerificationLoops | None]:
-    """Run the loops while the context is open, when ``settings.scheduler`` asks for it."""
-    if not settings.scheduler:
-        yield None
-        return
-    loops = VerificationLoops(store, settings)
-    task = asyncio.create_task(loops.run(), name="eurodex-verification-loops")
-    log.info("verification loops started (probe every %s s, full every %s s)",
-             settings.probe_period_s, settings.full_period_s)
-    try:
-        yield loops
-    finally:
-        task.cancel()
-        with suppress(asyncio.CancelledError):
-            await task
 
 
 def mark_stale_now(store: Store, now: datetime | None = None) -> list[int]:

@@ -16,9 +16,9 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from eurodex import __version__
+from eurodex.jobs.loops import background_loops
 from eurodex.settings import Settings
 from eurodex.store.db import Store
-from eurodex.verify.scheduler import background_loops
 from eurodex.web import api, api_checks, badge, home, institutions, pages, search_api
 from eurodex.web import metrics as prometheus_metrics
 from eurodex.web import review as review_pages
