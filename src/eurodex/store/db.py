@@ -47,6 +47,14 @@ def migrate(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(migrations))
     with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # The sqlite3 driver runs DDL outside any transaction unless one is opened by
+            # hand: a process killed mid-migration then left tables that alembic_version did
+            # not record, and every later start failed on "table ... already exists". One
+            # transaction makes the migration all or nothing; IMMEDIATE takes the write lock
+            # first (waiting out the busy timeout), so two processes starting together
+            # migrate one after the other instead of both reading the old version.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
         if connection.dialect.name == "sqlite":
