@@ -21,6 +21,7 @@ from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select, text
 from werkzeug import Request, Response
 
+from eurodex import pipeline
 from eurodex.model import Kind, Outcome, Status
 from eurodex.schema.openapi import capture_openapi
 from eurodex.store import repository as repo
@@ -254,6 +255,24 @@ async def test_a_tick_refreshes_states_checks_rescores_and_cleans_up(store, loop
         # Re-scored by the tick: the check succeeded (100), capped by 30-day uptime 1 of 2.
         assert repo.score_for(session, entry_id).availability == 50
     assert _entry(store, entry_id).state == "VERIFIED"
+
+
+
+async def test_a_tick_rescores_checks_a_killed_round_left_unscored(store):
+    """A round re-scores at its end; one killed before then leaves a check no score shows.
+    The next tick picks it up although nothing is due."""
+    (entry_id,) = make_entries(store, 1, base_url=lambda i: "https://api.example.invalid/")
+    pipeline.score(store)
+    with store.session() as session:
+        assert repo.score_for(session, entry_id).availability == 0  # never checked
+    record(store, entry_id, Outcome.UP, now_utc())  # stored, then the round was killed
+    settings = loop_settings(store)
+    ensure_all_schedules(store, settings, now_utc())  # nothing due for hours
+    async with Checker(check_settings(settings)) as checker:
+        tick = await run_tick(store, settings, checker)
+    assert (tick.full.due, tick.probe.due) == (0, 0)
+    with store.session() as session:
+        assert repo.score_for(session, entry_id).availability == 100
 
 
 OPENAPI = {

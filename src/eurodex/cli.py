@@ -190,9 +190,10 @@ def verify(
 def _verify_due(store: Store, settings: Settings, concurrency: int) -> None:
     """One round of the rolling loops, as the web process runs them every tick."""
     from eurodex.verify.cadence import Loop
-    from eurodex.verify.scheduler import mark_stale_now, verify_due
+    from eurodex.verify.scheduler import mark_stale_now, scores_behind_now, verify_due
 
     stale = mark_stale_now(store)
+    behind = scores_behind_now(store)  # checked by a round that was stopped before scoring
 
     async def both_loops():
         reports = []
@@ -206,7 +207,7 @@ def _verify_due(store: Store, settings: Settings, concurrency: int) -> None:
         return reports
 
     reports = asyncio.run(both_loops())
-    pipeline.score(store, sorted(set(stale).union(*(r.entry_ids for r in reports))))
+    pipeline.score(store, sorted(set(stale).union(behind, *(r.entry_ids for r in reports))))
     if stale:
         console.print(f"{len(stale)} entries turned STALE (no success in 24 hours).")
     for report in reports:

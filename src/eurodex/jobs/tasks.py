@@ -28,7 +28,12 @@ from eurodex.verify.check import Checker
 from eurodex.verify.commit import store_outcome
 from eurodex.verify.retention import delete_old_checks
 from eurodex.verify.round import check_settings
-from eurodex.verify.scheduler import TICK_LIMIT, ensure_all_schedules, mark_stale_now
+from eurodex.verify.scheduler import (
+    TICK_LIMIT,
+    ensure_all_schedules,
+    mark_stale_now,
+    scores_behind_now,
+)
 from eurodex.verify.spec_refresh import is_remote, refetch_spec
 
 log = logging.getLogger("eurodex.jobs")
@@ -59,6 +64,7 @@ async def plan(ctx: WorkContext) -> dict:
     both loops leased and submitted as verify jobs (full first: it includes the probe)."""
     now = _now()
     stale = await asyncio.to_thread(mark_stale_now, ctx.store, now)
+    behind = await asyncio.to_thread(scores_behind_now, ctx.store)
     await asyncio.to_thread(ensure_all_schedules, ctx.store, ctx.settings, now)
     leased: dict[str, int] = {}
     for loop in (Loop.FULL, Loop.PROBE):
@@ -66,8 +72,8 @@ async def plan(ctx: WorkContext) -> dict:
         leased[loop.value] = len(items)
         await ctx.jobs.submit(*(Job(JobKind.VERIFY, b.to_args())
                                 for b in planning.batches(loop, until, items, ctx.batch_size)))
-    if stale:
-        await ctx.jobs.submit(Job.score(stale))
+    if stale or behind:
+        await ctx.jobs.submit(Job.score(sorted(set(stale) | set(behind))))
     return {"stale": len(stale), "leased": leased}
 
 

@@ -43,7 +43,7 @@ from eurodex.verify.commit import TurnTaken, store_outcome
 from eurodex.verify.full import full_verify
 from eurodex.verify.retention import delete_old_checks
 from eurodex.verify.round import check_settings, probe_url
-from eurodex.verify.staleness import mark_stale
+from eurodex.verify.staleness import mark_stale, scores_behind_checks
 
 log = logging.getLogger("eurodex.verify")
 
@@ -227,9 +227,10 @@ async def run_tick(
     """One tick: refresh STALE states, run the due turns of both loops, re-score, clean up."""
     now = now or _now()
     stale = await asyncio.to_thread(_mark_stale, store, now)
+    behind = await asyncio.to_thread(scores_behind_now, store)
     full = await verify_due(store, settings, Loop.FULL, now, limit, checker=checker)
     probe = await verify_due(store, settings, Loop.PROBE, now, limit, checker=checker)
-    changed = sorted(set(stale) | set(full.entry_ids) | set(probe.entry_ids))
+    changed = sorted(set(stale) | set(behind) | set(full.entry_ids) | set(probe.entry_ids))
     if changed:
         await asyncio.to_thread(pipeline.score, store, changed)
     deleted = await asyncio.to_thread(delete_old_checks, store, now) if retention else None
@@ -244,3 +245,9 @@ def _mark_stale(store: Store, now: datetime) -> list[int]:
 def mark_stale_now(store: Store, now: datetime | None = None) -> list[int]:
     """Turn STALE every entry without a success in 24 hours; returns their ids."""
     return _mark_stale(store, now or _now())
+
+
+def scores_behind_now(store: Store) -> list[int]:
+    """Entries checked since their score was computed (a round killed before re-scoring)."""
+    with store.session() as session:
+        return scores_behind_checks(session)

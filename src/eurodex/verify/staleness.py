@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from eurodex.model import State
 from eurodex.store.events import EventKind, record_event
-from eurodex.store.tables import Entry
+from eurodex.store.tables import Entry, Score
 from eurodex.verify.state import STALE_AFTER
 
 log = logging.getLogger("eurodex.verify")
@@ -44,3 +44,18 @@ def mark_stale(session: Session, now: datetime) -> list[int]:
     if entries:
         log.info("%d entries turned stale", len(entries))
     return [e.id for e in entries]
+
+
+def scores_behind_checks(session: Session) -> list[int]:
+    """Entries with a check stored after their score was computed; their ids.
+
+    A round re-scores what it checked when it ends, so a round killed before then leaves
+    checks whose availability no score reflects yet. Each round starts by picking them up,
+    so the score catches up at the next round rather than at the entry's next check (up to
+    6 hours later for a dataset).
+    """
+    return list(session.scalars(
+        select(Entry.id).join(Score, Score.entry_id == Entry.id)
+        .where(Entry.last_check_at.is_not(None), Entry.last_check_at > Score.computed_at)
+        .order_by(Entry.id)))
+
