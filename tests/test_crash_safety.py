@@ -334,8 +334,8 @@ def _assert_same_as_clean(killed: Path, clean: Path, log: KillLog) -> None:
 
 
 def _assert_runs_recorded(path: Path, completed: int, log: KillLog) -> None:
-    """A killed run stays ``running`` without an end (it never finished); a finished one has
-    its status and end; the last one is a complete harvest of the whole source."""
+    """A killed run has no end, and the next harvest of its source marks it ``interrupted``;
+    a finished one has its status and end; the last one is a complete harvest."""
     with _db(path) as connection:
         runs = connection.execute(
             "SELECT id, status, started_at, finished_at, new + updated + unchanged "
@@ -345,7 +345,7 @@ def _assert_runs_recorded(path: Path, completed: int, log: KillLog) -> None:
     assert (last[1], last[4]) == ("ok", 226) and last[3] is not None, f"{last}; {log}"
     for run_id, status, started_at, finished_at, _records in runs:
         if finished_at is None:
-            assert status == "running", f"run {run_id}: {status} unfinished; {log}"
+            assert status == "interrupted", f"run {run_id}: {status} unfinished; {log}"
         else:
             assert status in ("ok", "partial", "failed"), f"run {run_id}: {status}; {log}"
             assert finished_at >= started_at, f"run {run_id}; {log}"

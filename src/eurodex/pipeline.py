@@ -102,6 +102,7 @@ def harvest(
             session, slug=harvester.source_slug, name=harvester.source_name,
             format=harvester.source_format, url=harvester.source_url, trusted=harvester.trusted,
         )
+        close_interrupted_runs(session, source)
         run = HarvestRun(source_id=source.id, started_at=repo.now_utc(), status="running",
                          failures=[])
         session.add(run)
@@ -151,6 +152,23 @@ def harvest(
         report.source, report.new, report.updated, report.unchanged, report.failed,
     )
     return report
+
+
+def close_interrupted_runs(session, source: Source) -> int:
+    """Runs of ``source`` still marked running when a new one starts: a process that was
+    killed or crashed never recorded their end, and they would show as running for ever.
+
+    One source is harvested by one process at a time (on a cluster its jobs share a lock), so
+    such a run has stopped. It becomes ``interrupted``; what it had committed stays, as any
+    harvest's batches do. A run that was in fact still going records its own end later.
+    """
+    stopped = session.scalars(select(HarvestRun).where(
+        HarvestRun.source_id == source.id, HarvestRun.status == "running")).all()
+    for run in stopped:
+        run.status = "interrupted"
+        log.warning("harvest of %s started at %s never finished (the process stopped); "
+                    "marked interrupted", source.name, run.started_at.isoformat())
+    return len(stopped)
 
 
 def _batches(items: Iterable) -> Iterator[list]:
