@@ -79,6 +79,25 @@ def test_harvest_then_show_an_entry(tmp_path):
     assert "Register record · API · FR · GOVERNMENT · UNVERIFIED" in shown.stdout
     assert "Data schema (17 fields), filterable via the API (5)" in shown.stdout
     assert "Official domain only (1 of 5 proofs)" in shown.stdout
+    assert "Not checked yet." in shown.stdout
+
+    # A DNS failure has no HTTP status and no latency: the terminal says what went wrong
+    # instead of printing Python's None.
+    from eurodex.model import CheckResult, Outcome
+    from eurodex.store import repository as repo
+    from eurodex.store.db import Store
+
+    store = Store(env["EURODEX_DATABASE_URL"])
+    with store.session() as session:
+        entry = repo.entry_by_slug(session, "api-cvec")
+        repo.record_check(session, entry, CheckResult(
+            url=entry.base_url, started_at=repo.now_utc(), method="HEAD",
+            outcome=Outcome.DOWN, reason="dns", error="name not known"))
+    store.dispose()
+    shown = subprocess.run([*EURODEX, "show", "api-cvec"], env=env, capture_output=True,
+                           text=True, timeout=60)
+    assert "UTC: down (the host name does not resolve)" in " ".join(shown.stdout.split())
+    assert "None" not in shown.stdout
 
 
 def test_show_an_unknown_entry_says_so(tmp_path):

@@ -325,3 +325,23 @@ def test_over_long_values_are_cut_or_reported_the_same_way_on_both_databases(tmp
     assert names[0] == "Fine"
     assert len(names[1]) <= 500 and names[1].endswith("…")
     assert long_name.startswith(names[1][:-1])
+
+
+def test_a_proof_without_an_institution_is_scored_as_admission_judged_it(tmp_path, store):
+    """No institution is named, but the host is on a public-sector domain list: admission
+    sums the proofs (40, waiting for review), and the officialness axis shows the same 40,
+    not the neutral 50 of an entry nothing links to the public sector."""
+    rows = [{"id": "x", "name": "Abandoned vehicles", "type": "API",
+             "base_url": "https://api.example.gouv.fr/vehicles"},
+            {"id": "y", "name": "Private API", "type": "API",
+             "base_url": "https://api.example.com/things"}]
+    pipeline.harvest(store, RegisterExportHarvester(slug="s", name="S", path=_export(
+        tmp_path, rows)))
+    pipeline.score(store)
+    with store.session() as session:
+        public = session.scalar(select(Entry).where(Entry.record_id == "x"))
+        private = session.scalar(select(Entry).where(Entry.record_id == "y"))
+        assert public.institution is None
+        assert public.status_reason == "officialness 40 is 40-79: waiting for review"
+        assert repo.score_for(session, public.id).officialness == 40
+        assert repo.score_for(session, private.id).officialness == 50

@@ -113,6 +113,16 @@ def test_home_headline_and_relative_check_times(harvested_store, serve):
     assert strip.css_first("time").attributes["title"] == checked.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def test_a_page_past_the_last_says_so_and_links_back(served):
+    """170 entries are 9 pages of 20: page 12 is not an empty search."""
+    html = HTMLParser(httpx.get(served.url + "/", params={"page": "12"}).text)
+    past = html.css_first('[data-testid="past-the-end"]')
+    assert past is not None and "only 9 pages" in " ".join(past.text().split())
+    assert "page=9" in past.css_first("a").attributes["href"]
+    assert "Nothing matches" not in html.text()
+    assert "Page 12 of" not in html.text()
+
+
 def test_entry_page_sections_follow_the_reference_order(served):
     tree = HTMLParser(httpx.get(served.url + "/entry/api-cvec").text)
     main = tree.css_first("main")
@@ -166,3 +176,23 @@ def test_institution_page_and_json(served):
     assert 'href="/institution/cnous"' in listing
     missing = httpx.get(served.url + "/api/v1/institutions/nope")
     assert missing.status_code == 404 and missing.json()["ok"] is False
+
+
+def test_every_country_of_the_shipped_data_has_a_name():
+    """Facets, chips and institution pages show names, never bare codes, for every country
+    the shipped portal registry covers (46, beyond the first eighteen written)."""
+    import json
+    from importlib import resources
+
+    from eurodex.web.views import COUNTRY_NAMES
+
+    path = resources.files("eurodex") / (
+        "reference/dataportals-registry-europe/europe-public-catalogs.jsonl")
+    countries = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        owner = json.loads(line).get("owner") or {}  # whose country an entry takes
+        country = (owner.get("location") or {}).get("country") or {}
+        if country.get("id"):
+            countries.add(country["id"])
+    assert len(countries) >= 46
+    assert sorted(countries - set(COUNTRY_NAMES)) == []

@@ -282,8 +282,18 @@ def show(slug: str) -> None:
             console.print(table)
         if v.last_check:
             c = v.last_check
-            console.print(f"\nLast check {c.started_at:%Y-%m-%d %H:%M} UTC: "
-                          f"{v.last_check_words}, HTTP {c.http_status}, {c.latency_ms} ms")
+            # Only what the check measured: a refused connection has no status, a DNS
+            # failure no latency.
+            from eurodex.web.verification import REASON_WORDS
+
+            parts = [v.last_check_words]
+            if c.reason:
+                parts[0] += f" ({REASON_WORDS.get(c.reason, c.reason)})"
+            if c.http_status is not None:
+                parts.append(f"HTTP {c.http_status}")
+            if c.latency_ms is not None:
+                parts.append(f"{c.latency_ms} ms")
+            console.print(f"\nLast check {c.started_at:%Y-%m-%d %H:%M} UTC: {', '.join(parts)}")
         else:
             console.print("\nNot checked yet.")
         if entry.base_url:

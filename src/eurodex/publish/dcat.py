@@ -123,7 +123,8 @@ class DcatExport:
         g.add((catalog, DCTERMS.title, Literal("eurodex", lang="en")))
         g.add((catalog, DCTERMS.description, Literal(
             "A continuously verified register of official European public-sector APIs and "
-            "datasets: each entry proven official, checked around the clock and scored.",
+            "datasets: each entry admitted by its proofs or a trusted catalogue, checked around "
+            "the clock and scored.",
             lang="en")))
         g.add((catalog, DCTERMS.publisher, operator))
         g.add((catalog, DCTERMS.modified, Literal(self.generated_at, datatype=XSD.dateTime)))

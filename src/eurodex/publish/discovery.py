@@ -88,9 +88,10 @@ def llms_txt(session: Session, links: Links, now: datetime) -> str:
         "",
         f"> A continuously verified register of official European public-sector APIs and "
         f"datasets: {counts.total} approved entries ({apis} APIs, {datasets} datasets) from "
-        f"{counts.institutions} institutions in {countries} countries. Each entry is proven "
-        f"official with evidence, its URL is checked around the clock, and its metadata is "
-        f"scored. Figures as of {now:%Y-%m-%d %H:%M} UTC.",
+        f"{counts.institutions} institutions in {countries} countries. Each entry is admitted "
+        f"by its proofs of officialness or by a trusted catalogue, its officialness score "
+        f"counts only the proofs that hold (with their evidence), its URL is checked around "
+        f"the clock, and its metadata is scored. Figures as of {now:%Y-%m-%d %H:%M} UTC.",
         "",
         "Programs should use the JSON API or the MCP server; every entry also has a page for "
         "people. Only approved entries are listed anywhere below.",

@@ -67,10 +67,14 @@ def score_facts(entry: Entry, inputs: ScoreInputs) -> ScoreFacts:
     """The facts the five axes judge, for one entry of ``inputs``."""
     schema = inputs.schemas.get(entry.id)
     inst = entry.institution
+    proofs = list(inputs.proofs.get(entry.id, []))
     return ScoreFacts(
         kind=Kind(entry.kind),
-        public_sector=inst is not None,
-        proofs=list(inputs.proofs.get(entry.id, [])),
+        # Public sector: a known institution, or a proof that holds without one (a host on a
+        # public-sector domain list). Admission judged that same sum, so the axis shows it
+        # instead of the neutral 50 kept for entries nothing links to the public sector.
+        public_sector=inst is not None or any(p.held for p in proofs),
+        proofs=proofs,
         state=State(entry.state),
         consecutive_failures=entry.consecutive_failures,
         ever_checked=entry.last_check_at is not None,

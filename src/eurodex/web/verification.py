@@ -59,7 +59,7 @@ def state_words(entry: Entry, state: State) -> str:
         return f"{entry.consecutive_failures} consecutive failed checks"
     if entry.last_check_at is None:
         return "never checked"
-    return "no decisive check yet"
+    return "not verified yet: no check has succeeded"
 
 
 @dataclass

@@ -37,11 +37,23 @@ SCOPE_LABELS = {
     InstitutionType.REGION: "Regional", InstitutionType.MUNICIPALITY: "Local",
     InstitutionType.EU_INSTITUTION: "European", InstitutionType.OTHER_PUBLIC: "Public service",
 }
+# English short names of Europe's countries and territories, and of the one other country
+# the shipped data names (ISO 3166-1 alpha-2; XK is the code in common use for Kosovo, EU
+# the register's code for the European Union's bodies).
 COUNTRY_NAMES = {
-    "FR": "France", "DE": "Germany", "NL": "Netherlands", "GB": "United Kingdom",
-    "ES": "Spain", "IT": "Italy", "BE": "Belgium", "AT": "Austria", "CH": "Switzerland",
-    "IE": "Ireland", "PT": "Portugal", "PL": "Poland", "SE": "Sweden", "DK": "Denmark",
-    "FI": "Finland", "NO": "Norway", "LU": "Luxembourg", "EU": "European Union",
+    "AD": "Andorra", "AL": "Albania", "AM": "Armenia", "AT": "Austria", "AZ": "Azerbaijan",
+    "BA": "Bosnia and Herzegovina", "BE": "Belgium", "BG": "Bulgaria", "BY": "Belarus",
+    "CH": "Switzerland", "CY": "Cyprus", "CZ": "Czechia", "DE": "Germany", "DK": "Denmark",
+    "EE": "Estonia", "ES": "Spain", "FI": "Finland", "FO": "Faroe Islands", "FR": "France",
+    "GB": "United Kingdom", "GE": "Georgia", "GG": "Guernsey", "GI": "Gibraltar",
+    "GR": "Greece", "HR": "Croatia", "HU": "Hungary", "IE": "Ireland", "IM": "Isle of Man",
+    "IS": "Iceland", "IT": "Italy", "JE": "Jersey", "LI": "Liechtenstein", "LT": "Lithuania",
+    "LU": "Luxembourg", "LV": "Latvia", "MC": "Monaco", "MD": "Moldova", "ME": "Montenegro",
+    "MK": "North Macedonia", "MT": "Malta", "NL": "Netherlands", "NO": "Norway",
+    "PL": "Poland", "PT": "Portugal", "RO": "Romania", "RS": "Serbia", "RU": "Russia",
+    "SE": "Sweden", "SI": "Slovenia", "SK": "Slovakia", "SM": "San Marino", "TR": "Türkiye",
+    "UA": "Ukraine", "VA": "Vatican City", "XK": "Kosovo", "EU": "European Union",
+    "AR": "Argentina",  # one owner in the portal registry's European list
 }
 OUTCOME_WORDS = {
     "UP": "up", "UP_AUTH": "up, requires auth", "INCONCLUSIVE": "inconclusive",
