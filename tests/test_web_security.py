@@ -89,6 +89,14 @@ def test_the_interactive_api_docs_get_their_own_narrower_policy(register):
     csp = docs.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
     assert docs.headers["x-content-type-options"] == "nosniff"
+    # Swagger UI comes from the register itself: no CDN, no other host trusted at all.
+    assert "http" not in csp and "cdn.jsdelivr.net" not in csp
+    # Only the page's own starting script runs, by its hash: no 'unsafe-inline' anywhere.
+    assert "'unsafe-inline'" not in csp
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert script_src.split()[1:] and all(
+        s == "'self'" or s.startswith("'sha256-") for s in script_src.split()[1:])
+    assert "'sha256-" in script_src
 
 
 def _scripts_and_handlers(html: str) -> list[str]:

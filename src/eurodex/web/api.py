@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from eurodex.model import Status
@@ -17,8 +17,10 @@ from eurodex.store import repository as repo
 from eurodex.store.tables import Entry
 from eurodex.web.params import (
     Country,
+    EntryOffset,
     InstitutionTypeFilter,
     KindFilter,
+    Limit,
     StateFilter,
     Tier,
     Topic,
@@ -191,8 +193,8 @@ def list_entries(
     topic: Topic = None,
     institution_type: InstitutionTypeFilter = None,
     tier: Tier = None,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: EntryOffset = 0,
 ) -> EntryPage:
     """Approved entries, filtered and paged, by name (words and facets: /entries/search)."""
     query = SearchQuery(kind=kind, country=country, state=state, topic=topic,

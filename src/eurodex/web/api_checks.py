@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from eurodex.store import history
 from eurodex.store import repository as repo
 from eurodex.web.api import _visible
+from eurodex.web.params import CheckOffset, Limit
 
 router = APIRouter(prefix="/api/v1", tags=["entries"])
 
@@ -64,8 +65,8 @@ class EntryChecks(BaseModel):
 def get_entry_checks(
     request: Request,
     slug: str,
-    limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    limit: Limit = 50,
+    offset: CheckOffset = 0,
     days: int = Query(90, ge=1, le=366, description="days of hourly roll-ups"),
 ) -> EntryChecks:
     """Raw checks (paged, newest first), hourly roll-ups and uptime % of one entry."""

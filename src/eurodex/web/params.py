@@ -43,3 +43,17 @@ StateFilter = Annotated[str | None, Query(
     pattern=any_case(s.value for s in State), description=_names(s.value for s in State))]
 Sort = Annotated[str, Query(pattern="^(" + "|".join(SORTS) + ")$",
                             description=_names(SORTS))]
+
+#: How deep /entries may be paged: the same bound as /entries/search (search_api.MAX_OFFSET).
+#: Deep pages cost the database more than they help anyone, and an unbounded integer would
+#: reach the database driver, which cannot hold it (a 500 instead of a 422).
+MAX_OFFSET = 10_000
+#: Raw checks are kept 90 days: a probe every 15 minutes on a handful of URLs, plus the full
+#: verifications, stays far below this, so every kept check can still be reached.
+MAX_CHECK_OFFSET = 1_000_000
+
+Limit = Annotated[int, Query(ge=1, le=500, description="how many to return, at most")]
+EntryOffset = Annotated[int, Query(
+    ge=0, le=MAX_OFFSET, description=f"how many to skip, at most {MAX_OFFSET}")]
+CheckOffset = Annotated[int, Query(
+    ge=0, le=MAX_CHECK_OFFSET, description=f"how many to skip, at most {MAX_CHECK_OFFSET}")]
