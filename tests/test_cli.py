@@ -59,8 +59,12 @@ def test_run_sets_up_a_fresh_register_and_serves_it(tmp_path):
         assert countries == {"FR", "DE", "NL", "ES", "IT", "GB", "SE", "PL"}
         institutions = httpx.get(f"http://127.0.0.1:{port}/api/v1/institutions").json()
         assert sum(i["entries"] for i in institutions["institutions"]) == 2247
+        assert min(i["entries"] for i in institutions["institutions"]) >= 1
+        summary = httpx.get(f"http://127.0.0.1:{port}/api/v1/catalog/summary").json()
+        assert institutions["total"] == summary["institutions"]  # one count everywhere
         home = httpx.get(f"http://127.0.0.1:{port}/").text
         assert "2,247" in home or ">2247<" in home
+        assert f"{summary['institutions']:,}" in home
         assert (tmp_path / "eurodex.db").exists()  # the default database, in the working folder
     finally:
         process.terminate()

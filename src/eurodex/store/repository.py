@@ -232,15 +232,19 @@ def upsert_institution(
 
 
 def institutions_with_counts(session: Session) -> list[tuple[Institution, int]]:
-    """Every institution with its number of approved entries, by name."""
+    """The institutions with at least one approved entry, with that number, by name.
+
+    Only approved entries appear in lists (methodology 3), so an institution known only
+    through quarantined or rejected records is not listed either.
+    """
     approved = (
         select(Entry.institution_id, func.count().label("n"))
         .where(Entry.status == Status.APPROVED.value)
         .group_by(Entry.institution_id).subquery()
     )
     rows = session.execute(
-        select(Institution, func.coalesce(approved.c.n, 0))
-        .outerjoin(approved, approved.c.institution_id == Institution.id)
+        select(Institution, approved.c.n)
+        .join(approved, approved.c.institution_id == Institution.id)
         .order_by(Institution.name)
     ).all()
     return [(inst, n) for inst, n in rows]

@@ -259,7 +259,7 @@ def get_quality_score(request: Request, slug: str) -> QualityScoreOut:
 
 @router.get("/institutions", response_model=InstitutionPage, tags=["institutions"])
 def list_institutions(request: Request) -> InstitutionPage:
-    """Every institution the register knows, with its number of approved entries."""
+    """The institutions with approved entries, with their number (the home page's count)."""
     with request.app.state.store.session() as session:
         rows = repo.institutions_with_counts(session)
     return InstitutionPage(total=len(rows), institutions=[

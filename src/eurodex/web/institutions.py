@@ -118,7 +118,7 @@ def institution_page(request: Request, slug: str):
 @page_router.get("/institutions", response_class=HTMLResponse, name="institutions_page")
 def institutions_page(request: Request):
     with request.app.state.store.session() as session:
-        rows = [(inst, n) for inst, n in repo.institutions_with_counts(session) if n]
+        rows = repo.institutions_with_counts(session)
         return request.app.state.templates.TemplateResponse(
             request, "institutions.html",
             {"rows": rows, "type_label": lambda t: facet_label("institution_type", t),
