@@ -101,3 +101,26 @@ def test_export_writes_dated_snapshots_and_a_changelog_against_the_last(publishe
     markdown = sorted(folder.glob("changelog-*.md"))[-1].read_text()
     assert "## State changes" in markdown and "UNVERIFIED → VERIFIED" in markdown
     assert f"`{withdrawn}`" in markdown and f"`{newcomer}`" in markdown
+
+
+def test_a_dataset_entry_in_the_json_api_has_its_distributions_and_coverage(
+        published_store, serve):
+    """The JSON entry carries what the dataset panel shows: landing page, licence, coverage
+    and each distribution, as the CSV export already did."""
+    from eurodex.store.distributions import distributions_for
+
+    with published_store.session() as session:
+        dataset = session.scalar(select(Entry).where(
+            Entry.kind == "DATASET", Entry.status == Status.APPROVED.value,
+            Entry.landing_page.is_not(None)).order_by(Entry.slug))
+        stored = distributions_for(session, dataset.id)
+        slug, landing = dataset.slug, dataset.landing_page
+        licence_id = dataset.licence_id
+    assert stored, "the shipped datasets have distributions"
+    app = create_app(Settings(database_url=published_store.url), published_store)
+    with serve(app) as served:
+        body = httpx.get(f"{served.url}/api/v1/entries/{slug}").json()
+    assert body["kind"] == "DATASET"
+    assert body["landing_page"] == landing and body["licence_id"] == licence_id
+    assert [d["url"] for d in body["distributions"]] == [d.url for d in stored]
+    assert [d["format"] for d in body["distributions"]] == [d.format for d in stored]

@@ -14,6 +14,7 @@ from eurodex.model import Status
 from eurodex.search import InvalidQuery, SearchQuery, search
 from eurodex.store import browse
 from eurodex.store import repository as repo
+from eurodex.store.distributions import distributions_for
 from eurodex.store.tables import Entry
 from eurodex.web.params import (
     Country,
@@ -124,6 +125,20 @@ class CheckOut(BaseModel):
     reason: str | None
 
 
+class DistributionOut(BaseModel):
+    """One file or service of a dataset, with the outcome of its latest check."""
+
+    url: str
+    format: str | None
+    media_type: str | None
+    byte_size: int | None
+    title: str | None
+    licence: str | None
+    check_outcome: str | None
+    check_reason: str | None
+    checked_at: datetime | None
+
+
 class EntryDetail(EntrySummary):
     description: str | None
     topics: list[str]
@@ -148,6 +163,15 @@ class EntryDetail(EntrySummary):
     proofs: list[ProofOut]
     quality_score: QualityScoreOut | None
     schema_: SchemaOut | None = Field(None, alias="schema")
+    # Datasets in full (null or empty for an API): methodology 5's dataset fields.
+    landing_page: str | None = None
+    licence_id: str | None = None
+    licence_category: str | None = None
+    temporal_start: str | None = None
+    temporal_end: str | None = None
+    spatial: str | None = None
+    frequency: str | None = None
+    distributions: list[DistributionOut] = []
 
     model_config = {"populate_by_name": True}
 
@@ -243,6 +267,14 @@ def get_entry(request: Request, slug: str) -> EntryDetail:
                 filterable_count=schema.filterable_count,
                 fields=[SchemaFieldOut(**f) for f in schema.fields], error=schema.error,
             ) if schema else None,
+            landing_page=entry.landing_page, licence_id=entry.licence_id,
+            licence_category=entry.licence_category, temporal_start=entry.temporal_start,
+            temporal_end=entry.temporal_end, spatial=entry.spatial, frequency=entry.frequency,
+            distributions=[DistributionOut(
+                url=d.url, format=d.format, media_type=d.media_type, byte_size=d.byte_size,
+                title=d.title, licence=d.licence, check_outcome=d.check_outcome,
+                check_reason=d.check_reason, checked_at=d.checked_at)
+                for d in distributions_for(session, entry.id)],
         )
 
 
