@@ -116,3 +116,22 @@ def test_harvest_of_a_missing_folder_fails_clearly(tmp_path):
                             env=_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "not an api.gouv.fr catalogue folder" in result.stdout
+
+
+def test_sources_lists_each_source_with_its_last_harvest_in_80_columns(tmp_path):
+    env = {**_env(tmp_path), "COLUMNS": "80"}
+    harvested = subprocess.run([*EURODEX, "harvest", "--source", "nl-developer-overheid-legacy"],
+                               env=env, capture_output=True, text=True, timeout=120)
+    assert harvested.returncode == 0, harvested.stderr
+    listed = subprocess.run([*EURODEX, "sources"], env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    assert max(len(line) for line in listed.stdout.splitlines()) <= 80
+    # Folded, never cut: every word of the harvested source's result is there in full (a
+    # cell's lines sit beside the other columns' lines, so they are read line by line).
+    lines = listed.stdout.splitlines()
+    (first,) = [i for i, line in enumerate(lines) if "ok: 5 new, 0" in line]
+    cell = " ".join(line[-20:].strip() for line in lines[first:first + 4])
+    assert cell == "ok: 5 new, 0 updated, 0 unchanged, 0 failed"
+    assert "api-gouv-fr" in listed.stdout and "never" in listed.stdout  # not harvested yet
+    assert "…" not in listed.stdout

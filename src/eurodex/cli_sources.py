@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -95,8 +96,10 @@ def sources_command(verbose: bool = False) -> None:
     configs = configured_sources(settings)
     store = Store(settings.database_url)
     store.migrate()
-    table = Table("source", "type", "trusted", "enabled", "schedule", "from",
-                  "last harvest", "result")
+    # Four columns, so that an 80-column terminal still shows every word (folded, not cut).
+    table = Table("source", "how", "last harvest", "result", box=box.SIMPLE_HEAD)
+    for column in table.columns:
+        column.overflow = "fold"
     with store.session() as session:
         for config in configs:
             run = session.scalar(
@@ -107,11 +110,12 @@ def sources_command(verbose: bool = False) -> None:
             when = f"{run.started_at:%Y-%m-%d %H:%M} UTC" if run else "never"
             result = (f"{run.status}: {run.new} new, {run.updated} updated, {run.unchanged} "
                       f"unchanged, {run.failed} failed" if run else "")
-            table.add_row(f"{config.slug}\n{config.name}", config.type,
-                          "yes" if config.trusted else "no", "yes" if config.enabled else "no",
-                          config.schedule, where, when, result)
+            how = " · ".join((config.type, "trusted" if config.trusted else "not trusted",
+                              config.schedule, where,
+                              *(() if config.enabled else ("disabled",))))
+            table.add_row(f"{config.slug}\n{config.name}", how, when, result)
             if verbose and run and run.failures:
                 for failure in run.failures[:10]:
-                    table.add_row("", "", "", "", "", "", "",
+                    table.add_row("", "", "",
                                   f"{failure.get('record')}: {failure.get('reason')}")
     console.print(table)
