@@ -140,24 +140,39 @@ def uptimes(
 
 
 def history_hours(session: Session, entry_id: int, now: datetime | None = None) -> float:
-    """Hours since the first roll-up hour: how long this entry has been watched."""
+    """Hours since the entry's first check: how long this entry has been watched."""
     return history_hours_of_many(session, [entry_id], now).get(entry_id, 0.0)
+
+
+def _as_utc(when: datetime) -> datetime:
+    if when.tzinfo is None:  # min() bypasses the column type on SQLite
+        return datetime.fromisoformat(str(when)).replace(tzinfo=UTC)
+    return when
 
 
 def history_hours_of_many(
     session: Session, entry_ids: Sequence[int], now: datetime | None = None
 ) -> dict[int, float]:
-    """:func:`history_hours` of many entries in one query (an entry without checks is
-    absent)."""
+    """:func:`history_hours` of many entries in two queries (an entry without checks is
+    absent).
+
+    The first raw check says when watching began, to the second; its roll-up hour would
+    start the count up to an hour early, and with it the 30-day uptime cap of methodology 5.
+    Raw checks go after 90 days: an entry watched longer counts from its first roll-up hour.
+    """
     now = now or datetime.now(UTC)
-    hours = {}
-    for entry_id, first in session.execute(
+    first: dict[int, datetime] = {
+        entry_id: _as_utc(when) for entry_id, when in session.execute(
             select(CheckRollup.entry_id, func.min(CheckRollup.hour))
-            .where(CheckRollup.entry_id.in_(entry_ids)).group_by(CheckRollup.entry_id)):
-        if first.tzinfo is None:  # min() bypasses the column type on SQLite
-            first = datetime.fromisoformat(str(first)).replace(tzinfo=UTC)
-        hours[entry_id] = (now - first).total_seconds() / 3600
-    return hours
+            .where(CheckRollup.entry_id.in_(entry_ids)).group_by(CheckRollup.entry_id))}
+    for entry_id, when in session.execute(
+            select(Check.entry_id, func.min(Check.started_at))
+            .where(Check.entry_id.in_(entry_ids)).group_by(Check.entry_id)):
+        when = _as_utc(when)
+        # A raw check inside the first roll-up hour is the exact start of the history.
+        if entry_id not in first or when - first[entry_id] < timedelta(hours=1):
+            first[entry_id] = when
+    return {entry_id: (now - when).total_seconds() / 3600 for entry_id, when in first.items()}
 
 
 @dataclass(frozen=True)
