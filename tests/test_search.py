@@ -220,6 +220,27 @@ def test_sorting_by_score_and_recent_check(harvested_store):
         assert search(session, SearchQuery(sort="checked")).ids[0] == cvec_id
 
 
+def test_pages_by_score_are_the_pages_of_one_full_sort(harvested_store):
+    """SQLite reads a page by score tier by tier; every page must be the slice of the whole
+    order, across tier boundaries, the unscored entries last, whatever the offset."""
+    with harvested_store.session() as session:
+        unscored = repo.entry_by_slug(session, "api-cvec")
+        session.execute(text("DELETE FROM scores WHERE entry_id = :i"), {"i": unscored.id})
+        session.execute(text("UPDATE entries SET name = name WHERE id = :i"),
+                        {"i": unscored.id})
+    with harvested_store.session() as session:
+        whole = search(session, SearchQuery(text="api", sort="score", limit=500))
+        assert whole.total == len(whole.ids) > 60 and whole.ids[-1] == unscored.id
+        scores = [repo.score_for(session, i) for i in whole.ids[:-1]]
+        composites = [s.composite for s in scores]
+        assert composites == sorted(composites, reverse=True)
+        assert len({s.tier for s in scores}) >= 2
+        for offset in range(0, whole.total + 5, 7):
+            page = search(session, SearchQuery(text="api", sort="score", limit=9,
+                                               offset=offset))
+            assert page.ids == whole.ids[offset:offset + 9], offset
+
+
 def test_bounded_work_says_what_it_did(harvested_store, monkeypatch):
     dialect = harvested_store.engine.dialect.name
     implementation = {"sqlite": sqlite_search, "postgresql": postgres_search}[dialect]
