@@ -119,16 +119,6 @@ async def run_batch(
     return report
 
 
-def _count(report: DueReport, turn: _Turn, outcome: str | None) -> None:
-    report.stored += 1
-    report.entry_ids.append(turn.item.entry_id)
-    if outcome is None:
-        report.skipped.append(turn.slug)
-        return
-    report.checked += 1
-    report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
-
-
 async def _probe_turn(
     store: Store, batch: Batch, turn: _Turn, checker: Checker, now: datetime,
     period: timedelta, report: DueReport,
@@ -140,7 +130,7 @@ async def _probe_turn(
                 and schedules.advance(session, turn.item, max(now, _now()), period))
 
     await asyncio.to_thread(store_outcome, store, turn.item.entry_id, result, also=advance)
-    _count(report, turn, result.outcome.value if result else None)
+    report.stored_turn(turn.item.entry_id, turn.slug, result.outcome.value if result else None)
 
 
 async def _full_turn(
@@ -158,6 +148,7 @@ async def _full_turn(
         return True
 
     full = await full_verify(store, turn.item.entry_id, checker, also=advance)
-    _count(report, turn, full.check.outcome.value if full.check else None)
+    outcome = full.check.outcome.value if full.check else None
+    report.stored_turn(turn.item.entry_id, turn.slug, outcome)
     if full.spec == "changed":
         report.spec_changes += 1

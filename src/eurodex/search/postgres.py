@@ -20,7 +20,14 @@ from collections import Counter
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from eurodex.search.query import SearchQuery, SearchResult, Term, sorted_counts
+from eurodex.search.query import (
+    COUNTED,
+    FACET_ORDER,
+    SearchQuery,
+    SearchResult,
+    Term,
+    sorted_counts,
+)
 
 #: ts_rank weights of the document's parts, in PostgreSQL's order {D, C, B, A}: the summary
 #: and description, the tags, the institution, the name.
@@ -30,12 +37,6 @@ FACET_LIMIT = 5_000
 #: Most matches a search ranks by relevance (beyond it, matches are ordered by score).
 RANK_LIMIT = 10_000
 
-_COUNTED = ("country", "kind", "institution_type", "tier", "state")
-_ORDER = {
-    "score": "f.composite DESC NULLS LAST, f.name, f.entry_id",
-    "checked": "f.checked_at DESC NULLS LAST, f.name, f.entry_id",
-    "name": "f.name, f.entry_id",
-}
 
 
 def tsquery(terms: list[Term], params: dict[str, object]) -> str:
@@ -81,7 +82,7 @@ class PostgresSearch:
         if sort == "relevance" and query.terms:
             order = f"ts_rank('{WEIGHTS}', f.document, {matched}) DESC, f.name, f.entry_id"
         else:
-            order = _ORDER["name" if sort == "relevance" else sort]
+            order = FACET_ORDER["name" if sort == "relevance" else sort]
         page = session.execute(
             text(f"SELECT f.entry_id FROM entry_search AS f{where} ORDER BY {order} "
                  "LIMIT :limit OFFSET :offset"),
@@ -115,9 +116,9 @@ class PostgresSearch:
         The matches are read once into a materialised CTE, then grouped per facet, topics
         unnested: a few dozen rows come back, whatever the number of matches.
         """
-        columns = ", ".join(f"f.{name}" for name in (*_COUNTED, "topics"))
+        columns = ", ".join(f"f.{name}" for name in (*COUNTED, "topics"))
         groups = " UNION ALL ".join(
-            f"SELECT '{name}', {name}, count(*) FROM m GROUP BY {name}" for name in _COUNTED
+            f"SELECT '{name}', {name}, count(*) FROM m GROUP BY {name}" for name in COUNTED
         )
         groups += " UNION ALL SELECT 'topic', t, count(*) FROM m, unnest(m.topics) AS t GROUP BY t"
         bounded = " LIMIT :facet_limit" if limit is not None else ""
@@ -126,7 +127,7 @@ class PostgresSearch:
                  f"{bounded}) {groups}"),
             {**params, "facet_limit": limit},
         ).all()
-        counters: dict[str, Counter] = {name: Counter() for name in (*_COUNTED, "topic")}
+        counters: dict[str, Counter] = {name: Counter() for name in (*COUNTED, "topic")}
         for facet, value, count in rows:
             counters[facet][value] += count
         counted = sum(counters["kind"].values())

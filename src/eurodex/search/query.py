@@ -21,6 +21,15 @@ TIERS = ("excellent", "good", "fair", "poor")
 MAX_TERMS = 12
 MAX_TEXT = 300
 MAX_LIMIT = 500
+#: The facets counted column by column in the facet table (topics are a bit mask there).
+COUNTED = ("country", "kind", "institution_type", "tier", "state")
+#: ORDER BY of each non-relevance sort over the facet table (as ``f``): ties by name, then id,
+#: so that pages never overlap.
+FACET_ORDER = {
+    "score": "f.composite DESC NULLS LAST, f.name, f.entry_id",
+    "checked": "f.checked_at DESC NULLS LAST, f.name, f.entry_id",
+    "name": "f.name, f.entry_id",
+}
 
 _VOCABULARIES: dict[str, tuple[str, ...]] = {
     "kind": tuple(k.value for k in Kind),

@@ -23,7 +23,15 @@ from collections import Counter
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from eurodex.search.query import TIERS, SearchQuery, SearchResult, Term, sorted_counts
+from eurodex.search.query import (
+    COUNTED,
+    FACET_ORDER,
+    TIERS,
+    SearchQuery,
+    SearchResult,
+    Term,
+    sorted_counts,
+)
 from eurodex.search.sqlite_index import TOPIC_BITS, facet_token
 
 # bm25 weights of entry_fts's columns: name, text (summary + description), institution, tags,
@@ -36,12 +44,6 @@ FACET_LIMIT = 5_000
 #: Most matches a search ranks by relevance (beyond it, matches are ordered by score).
 RANK_LIMIT = 10_000
 
-_COUNTED = ("country", "kind", "institution_type", "tier", "state")
-_ORDER = {
-    "score": "f.composite DESC NULLS LAST, f.name, f.entry_id",
-    "checked": "f.checked_at DESC NULLS LAST, f.name, f.entry_id",
-    "name": "f.name, f.entry_id",
-}
 _RANK = "bm25(entry_fts, " + ", ".join(str(w) for w in WEIGHTS) + ")"
 
 
@@ -92,7 +94,7 @@ class SqliteSearch:
         if sort == "relevance" and query.terms:
             columns, order = f"f.entry_id, {_RANK} AS rank", "rank, f.name, f.entry_id"
         else:
-            columns, order = "f.entry_id", _ORDER["name" if sort == "relevance" else sort]
+            columns, order = "f.entry_id", FACET_ORDER["name" if sort == "relevance" else sort]
         page = session.execute(
             text(f"SELECT {columns} FROM {source}{where} ORDER BY {order} "
                  "LIMIT :limit OFFSET :offset"),
@@ -121,7 +123,7 @@ class SqliteSearch:
                     skip -= n
                     continue
             page = session.execute(
-                text(f"SELECT f.entry_id FROM {source}{where} ORDER BY {_ORDER['score']} "
+                text(f"SELECT f.entry_id FROM {source}{where} ORDER BY {FACET_ORDER['score']} "
                      "LIMIT :limit OFFSET :offset"),
                 {**band, "limit": wanted, "offset": skip},
             )
@@ -158,17 +160,17 @@ class SqliteSearch:
         The matches are read once into a materialised CTE, then grouped per facet: a few dozen
         rows come back, whatever the number of combinations of values among the matches.
         """
-        columns = ", ".join(f"f.{name}" for name in (*_COUNTED, "topics"))
+        columns = ", ".join(f"f.{name}" for name in (*COUNTED, "topics"))
         groups = " UNION ALL ".join(
             f"SELECT '{name}', {name}, count(*) FROM m GROUP BY {name}"
-            for name in (*_COUNTED, "topics")
+            for name in (*COUNTED, "topics")
         )
         rows = session.execute(
             text(f"WITH m AS MATERIALIZED (SELECT {columns} FROM {source}{where} "
                  f"LIMIT :facet_limit) {groups}"),
             {**params, "facet_limit": FACET_LIMIT},
         ).all()
-        counters: dict[str, Counter] = {name: Counter() for name in (*_COUNTED, "topic")}
+        counters: dict[str, Counter] = {name: Counter() for name in (*COUNTED, "topic")}
         for facet, value, count in rows:
             if facet != "topics":
                 counters[facet][value] += count
@@ -181,7 +183,7 @@ class SqliteSearch:
 
     def _count_register(self, session: Session) -> dict:
         """The whole register's facet counts, kept by triggers in ``facet_totals``."""
-        counters: dict[str, Counter] = {name: Counter() for name in (*_COUNTED, "topic")}
+        counters: dict[str, Counter] = {name: Counter() for name in (*COUNTED, "topic")}
         for facet, value, n in session.execute(text("SELECT facet, value, n FROM facet_totals")):
             counters[facet][value] = n
         return {name: sorted_counts(counter) for name, counter in counters.items()}

@@ -26,6 +26,8 @@ import logging
 
 from sqlalchemy import Connection, text
 
+from eurodex.search.query import COUNTED
+
 log = logging.getLogger("eurodex.search")
 
 #: The thirteen EU data themes, in bit order. The order is stored in every row's mask, so it
@@ -84,12 +86,11 @@ _APPROVED = " WHERE {r}.status = 'APPROVED'"
 _FTS_COLUMNS = ("name, summary, description, tags, status, institution_id, kind, country, "
                 "state, topics")
 _FACET_COLUMNS = "name, kind, country, state, topics, status, institution_id"
-_COUNTED = ("country", "kind", "institution_type", "tier", "state")
 
 
 def _facet_values(r: str) -> str:
     """(facet, value) rows of one entry_facets row: one per counted column, one per topic."""
-    parts = [f"SELECT '{name}' AS facet, {r}.{name} AS value" for name in _COUNTED]
+    parts = [f"SELECT '{name}' AS facet, {r}.{name} AS value" for name in COUNTED]
     topics = ", ".join(f"('{code}', {1 << bit})" for bit, code in enumerate(TOPIC_BITS))
     parts.append(
         f"SELECT 'topic', t.column1 FROM (VALUES {topics}) AS t WHERE ({r}.topics & t.column2)"
@@ -186,7 +187,7 @@ def _triggers() -> dict[str, str]:
             {_COUNT_IN.format(values=_facet_values("NEW"))}; END""",
         "facets_count_delete": f"""AFTER DELETE ON entry_facets BEGIN
             {_COUNT_OUT.format(values=_facet_values("OLD"))}; END""",
-        "facets_count_update": f"""AFTER UPDATE OF {", ".join(_COUNTED)}, topics
+        "facets_count_update": f"""AFTER UPDATE OF {", ".join(COUNTED)}, topics
             ON entry_facets BEGIN
             {_COUNT_OUT.format(values=_facet_values("OLD"))};
             {_COUNT_IN.format(values=_facet_values("NEW"))}; END""",
@@ -209,7 +210,7 @@ def refill(connection: Connection) -> None:
         text(_FACET_INSERT + _row(_FACET_ROW, "e") + " FROM entries AS e" + approved)
     )
     counts = [f"SELECT '{name}', {name}, count(*) FROM entry_facets WHERE {name} IS NOT NULL "
-              f"GROUP BY {name}" for name in _COUNTED]
+              f"GROUP BY {name}" for name in COUNTED]
     topics = ", ".join(f"('{code}', {1 << bit})" for bit, code in enumerate(TOPIC_BITS))
     counts.append(f"SELECT 'topic', t.column1, count(*) FROM entry_facets AS f "
                   f"JOIN (VALUES {topics}) AS t ON (f.topics & t.column2) GROUP BY t.column1")

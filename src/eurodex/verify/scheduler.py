@@ -81,6 +81,16 @@ class DueReport:
     spec_changes: int = 0
     entry_ids: list[int] = field(default_factory=list)
 
+    def stored_turn(self, entry_id: int, slug: str, outcome: str | None) -> None:
+        """Count one stored turn: with the outcome of its check, or skipped (no URL)."""
+        self.stored += 1
+        self.entry_ids.append(entry_id)
+        if outcome is None:
+            self.skipped.append(slug)
+            return
+        self.checked += 1
+        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
 
 def ensure_all_schedules(store: Store, settings: Settings, now: datetime | None = None) -> int:
     """Give every entry its schedules; a race with another process is retried next time."""
@@ -169,16 +179,6 @@ async def _run_turns(
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(turns))))))
 
 
-def _count(report: DueReport, turn: _Turn, outcome: str | None) -> None:
-    report.stored += 1
-    report.entry_ids.append(turn.item.entry_id)
-    if outcome is None:
-        report.skipped.append(turn.slug)
-        return
-    report.checked += 1
-    report.outcomes[outcome] = report.outcomes.get(outcome, 0) + 1
-
-
 async def _probe_turn(
     store: Store, turn: _Turn, checker: Checker, now: datetime, period: timedelta,
     report: DueReport,
@@ -189,7 +189,7 @@ async def _probe_turn(
         return schedules.advance(session, turn.item, max(now, _now()), period)
 
     await asyncio.to_thread(store_outcome, store, turn.item.entry_id, result, also=advance)
-    _count(report, turn, result.outcome.value if result else None)
+    report.stored_turn(turn.item.entry_id, turn.slug, result.outcome.value if result else None)
 
 
 async def _full_turn(
@@ -204,7 +204,8 @@ async def _full_turn(
         return True
 
     full = await full_verify(store, turn.item.entry_id, checker, also=advance)
-    _count(report, turn, full.check.outcome.value if full.check else None)
+    outcome = full.check.outcome.value if full.check else None
+    report.stored_turn(turn.item.entry_id, turn.slug, outcome)
     if full.spec == "changed":
         report.spec_changes += 1
 
