@@ -66,6 +66,12 @@ async def test_the_tools_answer_through_the_official_client(served):
         assert missing.is_error
         assert "no entry 'no-such-entry'" in missing.content[0].text
 
+        for tool, arguments in (("search_entries", {"query": "cvec", "limit": 0}),
+                                ("search_entries", {"query": "cvec", "limit": 51}),
+                                ("get_entry_checks", {"slug": "api-cvec", "limit": 101})):
+            refused = await client.call_tool(tool, arguments)
+            assert refused.is_error and "limit" in refused.content[0].text, arguments
+
 
 async def test_the_authoritative_source_is_the_best_proven_match(served):
     async with Client(served.url + "/mcp") as client:

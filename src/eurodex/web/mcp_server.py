@@ -17,6 +17,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Annotated
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -217,13 +218,14 @@ def build_server(store: Store) -> MCPServer:
 
     @server.tool(annotations=READ_ONLY)
     def search_entries(query: str = "", country: str | None = None, kind: str | None = None,
-                       topic: str | None = None, limit: int = 10) -> SearchAnswer:
+                       topic: str | None = None,
+                       limit: Annotated[int, Field(ge=1, le=50)] = 10) -> SearchAnswer:
         """Search approved entries by words (names, descriptions, institutions, tags; accents
         and case ignored) and filters: country (FR, DE, EU...), kind (API or DATASET), topic
         (an EU data theme code such as EDUC or TRAN). Best matches first."""
         links = _links()
         query_ = SearchQuery(text=query, country=country, kind=kind, topic=topic,
-                             limit=max(1, min(limit, 50)), with_facets=False)
+                             limit=limit, with_facets=False)
         with store.session() as session:
             result = _search(session, query_)
             hits = [EntryHit(**_hit(item.entry, item.score, links))
@@ -258,13 +260,14 @@ def build_server(store: Store) -> MCPServer:
                 uptime=history.uptimes(session, entry.id), methodology=links.methodology)
 
     @server.tool(annotations=READ_ONLY)
-    def get_entry_checks(slug: str, limit: int = 20) -> ChecksAnswer:
+    def get_entry_checks(slug: str,
+                         limit: Annotated[int, Field(ge=1, le=100)] = 20) -> ChecksAnswer:
         """An entry's verification: its state now, uptime % over 24 h, 7 d, 30 d and 90 d,
         and its latest checks (URL, method, HTTP status, latency, outcome, reason)."""
         now = repo.now_utc()
         with store.session() as session:
             entry = _published(session, slug)
-            rows, total = history.checks_page(session, entry.id, limit=max(1, min(limit, 100)),
+            rows, total = history.checks_page(session, entry.id, limit=limit,
                                               offset=0)
             return ChecksAnswer(
                 slug=entry.slug, state=repo.current_state(entry, now).value,
