@@ -72,6 +72,11 @@ def test_bad_search_parameters_get_the_one_error_shape(served):
         assert next(iter(params)) in body["error"]
     page = httpx.get(served.url + "/?tier=great", headers={"accept": "text/html"})
     assert page.status_code == 422 and "tier" in page.text
+    # A filter given twice is refused, never answered as if one of them was not asked for.
+    for path in ("/api/v1/entries/search", "/api/v1/entries", "/"):
+        twice = httpx.get(served.url + path + "?country=FR&country=NL&kind=API")
+        assert twice.status_code == 422, path
+        assert "country: given more than once" in twice.text and "kind" not in twice.text
 
 
 def test_home_facets_are_links_that_narrow_and_widen(served):

@@ -78,6 +78,17 @@ def test_words_match_without_accents_or_case(harvested_store):
     assert plain == accented
     assert any("Données" in name for name in plain)
     assert "API Données locales de consommation d'énergie" in plain
+    # Typed decomposed (e and a combining acute) or in fullwidth letters: the same words.
+    assert _names(harvested_store, text="donne\u0301es", limit=100) == plain
+    assert _names(harvested_store, text="ｄｏｎｎｅｅｓ", limit=100) == plain
+    # An underscore separates words, as in the index: alone it is no word at all.
+    assert search_total(harvested_store, "_") == search_total(harvested_store, "")
+    assert search_total(harvested_store, "api_cvec") == search_total(harvested_store, "api cvec")
+
+
+def search_total(store, words: str) -> int:
+    with store.session() as session:
+        return search(session, SearchQuery(text=words)).total
 
 
 def test_a_word_in_the_name_ranks_above_the_same_word_in_a_description(store):
@@ -149,6 +160,22 @@ def test_the_postgresql_index_is_a_gin_over_an_immutable_unaccent(store):
     assert volatility == {"eurodex_unaccent": "i", "eurodex_fold": "i"}
     assert method == "gin"
     assert folded == "OEuvres donnees"
+
+
+def test_lists_sort_names_without_case_accents_or_leading_quotes(store):
+    names = ["Zürich open data", "État open data", "etalab open data", "Ångström open data",
+             "« Portail » open data", "ABC open data", "abd open data"]
+    with store.session() as session:
+        for name in names:
+            _entry(session, name)
+    expected = ["ABC open data", "abd open data", "Ångström open data", "etalab open data",
+                "État open data", "« Portail » open data", "Zürich open data"]
+    assert _names(store) == expected  # no words: the listing, by name
+    assert _names(store, text="open", sort="checked") == expected  # none checked: by name
+    with store.session() as session:
+        for query in (SearchQuery(), SearchQuery(text="open", sort="checked")):
+            portable = PortableSearch().search(session, query)
+            assert [session.get(Entry, i).name for i in portable.ids] == expected
 
 
 def test_prefixes_and_search_syntax(store):

@@ -7,6 +7,7 @@ nothing downstream needs to know how a value was stored or where it was fetched 
 from __future__ import annotations
 
 import enum
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -178,3 +179,13 @@ class QualityScore:
 
     def axis(self, name: str) -> AxisScore:
         return next(a for a in self.axes if a.axis == name)
+
+
+def sort_key(name: str) -> str:
+    """The form of a name that lists sort by: case and accents folded, leading punctuation
+    dropped, so "État", "etalab" and "Éducation" sort among the E's and « Portail » among the
+    P's, not after Z. Other scripts keep their letters (Greek after Latin, then Cyrillic)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    start = next((i for i, c in enumerate(folded) if c.isalnum()), 0)
+    return folded[start:][:500]

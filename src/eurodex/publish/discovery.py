@@ -19,7 +19,7 @@ from eurodex.model import Status
 from eurodex.publish.links import Links
 from eurodex.publish.register import state_expression
 from eurodex.store.db import Store
-from eurodex.store.tables import Entry, Institution, Score
+from eurodex.store.tables import ENTRY_NAME_ORDER, Entry, Institution, Score
 
 MCP_TOOLS = ("search_entries", "get_entry", "get_entry_checks", "get_entry_schema",
              "find_authoritative_source")
@@ -73,7 +73,7 @@ def _best_entries(session: Session, limit: int) -> list[tuple[Entry, Score]]:
         select(Entry, Score).join(Score, Score.entry_id == Entry.id)
         .options(joinedload(Entry.institution))
         .where(Entry.status == Status.APPROVED.value)
-        .order_by(Score.composite.desc(), Entry.name, Entry.id).limit(limit)).all()
+        .order_by(Score.composite.desc(), ENTRY_NAME_ORDER, Entry.id).limit(limit)).all()
     return [(entry, score) for entry, score in rows]
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from eurodex.model import Status
 from eurodex.search.query import SearchQuery, SearchResult, sorted_counts
-from eurodex.store.tables import Entry, Institution, Score
+from eurodex.store.tables import ENTRY_NAME_ORDER, Entry, Institution, Score
 
 
 def _like(column, word: str):
@@ -65,12 +65,12 @@ class PortableSearch:
         if not rows:
             return result
         order = {
-            "score": (Score.composite.desc().nulls_last(), Entry.name, Entry.id),
-            "checked": (Entry.last_check_at.desc().nulls_last(), Entry.name, Entry.id),
+            "score": (Score.composite.desc().nulls_last(), ENTRY_NAME_ORDER, Entry.id),
+            "checked": (Entry.last_check_at.desc().nulls_last(), ENTRY_NAME_ORDER, Entry.id),
         }.get(query.sort)
         if order is None:
             ranked = case((and_(*name_hits), 0), else_=1) if name_hits else None
-            order = ((ranked,) if ranked is not None else ()) + (Entry.name, Entry.id)
+            order = ((ranked,) if ranked is not None else ()) + (ENTRY_NAME_ORDER, Entry.id)
             result.ranked_by = "relevance" if name_hits else "name"
         page = session.scalars(
             matching(Entry.id)

@@ -80,7 +80,7 @@ class PostgresSearch:
         else:
             result.ranked_by = sort if query.terms or sort != "relevance" else "name"
         if sort == "relevance" and query.terms:
-            order = f"ts_rank('{WEIGHTS}', f.document, {matched}) DESC, f.name, f.entry_id"
+            order = f"ts_rank('{WEIGHTS}', f.document, {matched}) DESC, f.sort_name, f.entry_id"
         else:
             order = FACET_ORDER["name" if sort == "relevance" else sort]
         page = session.execute(

@@ -53,10 +53,11 @@ _TOPICS = (
     "json_typeof(e.topics) = 'array' THEN e.topics ELSE '[]'::json END) AS t ORDER BY t), "
     "'{}')"
 )
-_COLUMNS = ("entry_id, document, name, kind, country, state, institution_type, "
+_COLUMNS = ("entry_id, document, sort_name, kind, country, state, institution_type, "
             "institution_id, tier, composite, topics, checked_at")
 _ROWS = (
-    f"SELECT e.id, {_DOCUMENT}, e.name, e.kind, e.country, e.state, i.type, e.institution_id, "
+    f"SELECT e.id, {_DOCUMENT}, coalesce(e.sort_name, e.name), e.kind, e.country, e.state, "
+    "i.type, e.institution_id, "
     f"s.tier, s.composite, {_TOPICS}, e.last_check_at FROM entries AS e "
     "LEFT JOIN institutions AS i ON i.id = e.institution_id "
     "LEFT JOIN scores AS s ON s.entry_id = e.id WHERE e.status = 'APPROVED'"
@@ -67,7 +68,7 @@ TABLES = (
     """CREATE TABLE IF NOT EXISTS entry_search (
         entry_id INTEGER PRIMARY KEY REFERENCES entries (id) ON DELETE CASCADE,
         document TSVECTOR NOT NULL,
-        name VARCHAR(500) NOT NULL,
+        sort_name VARCHAR(500) NOT NULL,
         kind VARCHAR(16) NOT NULL,
         country VARCHAR(2),
         state VARCHAR(16) NOT NULL,
@@ -80,8 +81,8 @@ TABLES = (
     "CREATE INDEX IF NOT EXISTS ix_entry_search_document ON entry_search USING gin (document)",
     "CREATE INDEX IF NOT EXISTS ix_entry_search_topics ON entry_search USING gin (topics)",
     *(f"CREATE INDEX IF NOT EXISTS ix_entry_search_{column} ON entry_search ({column})"
-      for column in ("name", "composite", "checked_at", "institution_id", "country", "kind",
-                     "institution_type", "tier", "state")),
+      for column in ("sort_name", "composite", "checked_at", "institution_id", "country",
+                     "kind", "institution_type", "tier", "state")),
 )
 
 # One function writes an entry's row (or removes it when the entry is not approved): every
@@ -100,8 +101,8 @@ REFRESH = f"""CREATE OR REPLACE FUNCTION eurodex_search_refresh(target INTEGER) 
 # equality in PostgreSQL, so lists are compared as text.
 _CHANGED = " OR ".join(
     [f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in (
-        "name", "summary", "description", "status", "institution_id", "kind", "country",
-        "state")]
+        "name", "sort_name", "summary", "description", "status", "institution_id", "kind",
+        "country", "state")]
     + [f"OLD.{c}::text IS DISTINCT FROM NEW.{c}::text" for c in ("tags", "topics")]
 )
 

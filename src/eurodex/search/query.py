@@ -8,6 +8,7 @@ that looks like an answer.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from eurodex.harvest.themes import EU_THEMES
@@ -23,12 +24,12 @@ MAX_TEXT = 300
 MAX_LIMIT = 500
 #: The facets counted column by column in the facet table (topics are a bit mask there).
 COUNTED = ("country", "kind", "institution_type", "tier", "state")
-#: ORDER BY of each non-relevance sort over the facet table (as ``f``): ties by name, then id,
-#: so that pages never overlap.
+#: ORDER BY of each non-relevance sort over the facet table (as ``f``): ties by folded name
+#: (model.sort_key), then id, so that pages never overlap.
 FACET_ORDER = {
-    "score": "f.composite DESC NULLS LAST, f.name, f.entry_id",
-    "checked": "f.checked_at DESC NULLS LAST, f.name, f.entry_id",
-    "name": "f.name, f.entry_id",
+    "score": "f.composite DESC NULLS LAST, f.sort_name, f.entry_id",
+    "checked": "f.checked_at DESC NULLS LAST, f.sort_name, f.entry_id",
+    "name": "f.sort_name, f.entry_id",
 }
 
 _VOCABULARIES: dict[str, tuple[str, ...]] = {
@@ -38,7 +39,8 @@ _VOCABULARIES: dict[str, tuple[str, ...]] = {
     "tier": TIERS,
     "state": tuple(s.value for s in State),
 }
-_WORD = re.compile(r"\w+\*?")
+# Letters and digits, as the indexes split words (an underscore separates, like a hyphen).
+_WORD = re.compile(r"[^\W_]+\*?")
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
 
@@ -71,7 +73,8 @@ class SearchQuery:
     @property
     def terms(self) -> list[Term]:
         """The words of ``text``: punctuation and search syntax are dropped, never obeyed."""
-        words = _WORD.findall(self.text[:MAX_TEXT])[:MAX_TERMS]
+        # NFKC: a decomposed "contrôle" or a fullwidth "ＣＶＥＣ" is the word the index holds.
+        words = _WORD.findall(unicodedata.normalize("NFKC", self.text[:MAX_TEXT]))[:MAX_TERMS]
         return [Term(w.rstrip("*"), w.endswith("*")) for w in words if w.rstrip("*")]
 
     @property

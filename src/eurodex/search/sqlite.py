@@ -92,7 +92,7 @@ class SqliteSearch:
             result.ids = self._page_by_tier(session, query, source, where, params)
             return result
         if sort == "relevance" and query.terms:
-            columns, order = f"f.entry_id, {_RANK} AS rank", "rank, f.name, f.entry_id"
+            columns, order = f"f.entry_id, {_RANK} AS rank", "rank, f.sort_name, f.entry_id"
         else:
             columns, order = "f.entry_id", FACET_ORDER["name" if sort == "relevance" else sort]
         page = session.execute(

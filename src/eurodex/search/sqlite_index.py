@@ -11,13 +11,15 @@ institution (name and acronym) and its tags; and a fifth, ``facets``, holding on
 facet value (:func:`facet_token`), so that words and filters meet inside FTS5 and a search
 for a common word in one country never walks the word's matches in every other country.
 ``entry_facets`` is one narrow row per approved entry with what the facets count and the
-sorts order by; topics are a bit mask over :data:`TOPIC_BITS`.
+sorts order by (the name as ``entries.sort_name`` folds it); topics are a bit mask over
+:data:`TOPIC_BITS`.
 ``facet_totals`` keeps, for each facet value, how many approved entries have it, so the
 unfiltered register's counts (the home page) are read, not counted.
 
-Migration 0107 installs all of this; :func:`repair` puts back triggers that a later
-table-rebuilding migration (Alembic's batch mode on SQLite copies a table and drops the
-original, and its triggers with it) has removed, then refills the tables.
+Migration 0107 installs all of this (0110 again, for the sort key); :func:`repair` puts
+back triggers that a later table-rebuilding migration (Alembic's batch mode on SQLite copies
+a table and drops the original, and its triggers with it) has removed, then refills the
+tables.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ def facet_token(facet: str, value: str) -> str:
     """The token ``entry_fts.facets`` holds for one facet value: ``cfr``, ``teuinstitution``."""
     return _FACET_PREFIXES[facet] + value.lower().replace("_", "")
 _FACET_ROW = (
-    "SELECT {r}.id, {r}.name, {r}.kind, {r}.country, {r}.state, "
+    "SELECT {r}.id, coalesce({r}.sort_name, {r}.name), {r}.kind, {r}.country, {r}.state, "
     "(SELECT i.type FROM institutions AS i WHERE i.id = {r}.institution_id), "
     "{r}.institution_id, "
     "(SELECT s.tier FROM scores AS s WHERE s.entry_id = {r}.id), "
@@ -76,7 +78,7 @@ _FACET_ROW = (
 )
 _FTS_INSERT = "INSERT INTO entry_fts (rowid, name, body, institution, tags, facets) "
 _FACET_INSERT = (
-    "INSERT INTO entry_facets (entry_id, name, kind, country, state, institution_type, "
+    "INSERT INTO entry_facets (entry_id, sort_name, kind, country, state, institution_type, "
     "institution_id, tier, composite, topics, checked_at) "
 )
 _APPROVED = " WHERE {r}.status = 'APPROVED'"
@@ -85,7 +87,7 @@ _APPROVED = " WHERE {r}.status = 'APPROVED'"
 # check changes last_check_at alone most of the time: that only moves the row's sort key.
 _FTS_COLUMNS = ("name, summary, description, tags, status, institution_id, kind, country, "
                 "state, topics")
-_FACET_COLUMNS = "name, kind, country, state, topics, status, institution_id"
+_FACET_COLUMNS = "name, sort_name, kind, country, state, topics, status, institution_id"
 
 
 def _facet_values(r: str) -> str:
@@ -114,7 +116,7 @@ _TABLES = (
     # cascade would silently empty this table; the triggers keep the rows in step instead.
     """CREATE TABLE IF NOT EXISTS entry_facets (
         entry_id INTEGER PRIMARY KEY,
-        name VARCHAR(500) NOT NULL,
+        sort_name VARCHAR(500) NOT NULL,
         kind VARCHAR(16) NOT NULL,
         country VARCHAR(2),
         state VARCHAR(16) NOT NULL,
@@ -125,8 +127,8 @@ _TABLES = (
         topics INTEGER NOT NULL DEFAULT 0,
         checked_at DATETIME)""",
     *(f"CREATE INDEX IF NOT EXISTS ix_entry_facets_{column} ON entry_facets ({column})"
-      for column in ("name", "composite", "checked_at", "institution_id", "country", "kind",
-                     "institution_type", "tier", "state")),
+      for column in ("sort_name", "composite", "checked_at", "institution_id", "country",
+                     "kind", "institution_type", "tier", "state")),
     """CREATE TABLE IF NOT EXISTS facet_totals (
         facet VARCHAR(32) NOT NULL,
         value VARCHAR(32) NOT NULL,

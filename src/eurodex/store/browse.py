@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from eurodex.model import Status
-from eurodex.store.tables import Entry, Institution, Proof, Score
+from eurodex.store.tables import ENTRY_NAME_ORDER, Entry, Institution, Proof, Score
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def institution_entries(session: Session, institution_id: int) -> list[Listed]:
     ids = list(session.scalars(
         select(Entry.id)
         .where(Entry.institution_id == institution_id, Entry.status == Status.APPROVED.value)
-        .order_by(Entry.name, Entry.id)
+        .order_by(ENTRY_NAME_ORDER, Entry.id)
     ))
     return listed_entries(session, ids)
 
@@ -77,7 +77,7 @@ def institution_proofs(session: Session, institution_id: int) -> list[HeldProof]
         .join(Proof, Proof.entry_id == Entry.id)
         .where(Entry.institution_id == institution_id, Entry.status == Status.APPROVED.value,
                Proof.held.is_(True))
-        .order_by(Entry.name, Proof.name)
+        .order_by(ENTRY_NAME_ORDER, Proof.name)
     ).all()
     return [HeldProof(*row) for row in rows]
 

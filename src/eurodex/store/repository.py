@@ -31,6 +31,7 @@ from eurodex.store import history, merge
 from eurodex.store.events import EventKind, record_event
 from eurodex.store.pending import add_row, write_pending
 from eurodex.store.tables import (
+    ENTRY_NAME_ORDER,
     CapturedSchemaRow,
     Check,
     Entry,
@@ -361,7 +362,7 @@ def list_entries(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.options(joinedload(Entry.institution))
-        .order_by(Entry.name, Entry.id)
+        .order_by(ENTRY_NAME_ORDER, Entry.id)
         .limit(limit)
         .offset(offset)
     ).all()

@@ -19,9 +19,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
+
+from eurodex.model import sort_key
 
 
 class UTCDateTime(TypeDecorator):
@@ -111,6 +114,9 @@ class Entry(Base):
     slug: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(500))
+    # The name as lists sort it (model.sort_key), kept by name's validator below; NULL only
+    # for rows written without the ORM, which the search indexes then sort by name.
+    sort_name: Mapped[str | None] = mapped_column(String(500))
     summary: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)
     institution_id: Mapped[int | None] = mapped_column(ForeignKey("institutions.id"))
@@ -162,6 +168,15 @@ class Entry(Base):
 
     institution: Mapped[Institution | None] = relationship(back_populates="entries")
     source: Mapped[Source] = relationship()
+
+    @validates("name")
+    def _keep_sort_name(self, _key: str, name: str) -> str:
+        self.sort_name = sort_key(name) if name else None
+        return name
+
+
+#: What lists of entries are ordered by: the folded name, or the name where none is kept.
+ENTRY_NAME_ORDER = func.coalesce(Entry.sort_name, Entry.name)
 
 
 class Provenance(Base):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from eurodex.model import Status
@@ -25,6 +25,7 @@ from eurodex.web.params import (
     StateFilter,
     Tier,
     Topic,
+    given_once,
 )
 from eurodex.web.views import entry_view
 
@@ -208,7 +209,7 @@ def _visible(entry: Entry | None) -> Entry:
     return entry
 
 
-@router.get("/entries", response_model=EntryPage)
+@router.get("/entries", response_model=EntryPage, dependencies=[Depends(given_once)])
 def list_entries(
     request: Request,
     kind: KindFilter = None,

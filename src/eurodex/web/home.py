@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
 from eurodex.search import InvalidQuery, SearchQuery, search
@@ -16,6 +16,7 @@ from eurodex.search.sqlite import RANK_LIMIT
 from eurodex.store import browse
 from eurodex.store import repository as repo
 from eurodex.web.facets import SORT_LABELS, facet_groups, facet_label, search_href, search_params
+from eurodex.web.params import given_once
 from eurodex.web.search_api import MAX_OFFSET
 
 router = APIRouter(include_in_schema=False)
@@ -24,7 +25,8 @@ PER_PAGE = 20
 MAX_PAGE = MAX_OFFSET // PER_PAGE + 1
 
 
-@router.get("/", response_class=HTMLResponse, name="home_page")
+@router.get("/", response_class=HTMLResponse, name="home_page",
+            dependencies=[Depends(given_once)])
 def home(
     request: Request,
     q: str = Query("", max_length=300),

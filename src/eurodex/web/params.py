@@ -7,13 +7,25 @@ knows which values are valid before it sends one. An empty value means no filter
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated
 
-from fastapi import Query
+from fastapi import HTTPException, Query, Request
 
 from eurodex.harvest.themes import EU_THEMES
 from eurodex.model import InstitutionType, Kind, State
 from eurodex.search import SORTS, TIERS
+
+
+def given_once(request: Request) -> None:
+    """A dependency refusing a parameter given twice (``country=FR&country=NL``): FastAPI
+    would keep one of them and answer as if the other had never been asked for."""
+    repeated = [name for name, n in Counter(k for k, _ in request.query_params.multi_items())
+                .items() if n > 1]
+    if repeated:
+        raise HTTPException(status_code=422, detail="invalid request: "
+                            + "; ".join(f"{name}: given more than once; give it once"
+                                        for name in sorted(repeated)))
 
 
 def any_case(values) -> str:

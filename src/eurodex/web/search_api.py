@@ -5,7 +5,7 @@ Its router is included before the entry routes, so that ``search`` is never read
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from eurodex.search import InvalidQuery, SearchQuery, SearchResult, search
@@ -20,9 +20,10 @@ from eurodex.web.params import (
     StateFilter,
     Tier,
     Topic,
+    given_once,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["entries"])
+router = APIRouter(prefix="/api/v1", tags=["entries"], dependencies=[Depends(given_once)])
 
 #: Deep pages cost the database more than they help anyone: narrow the search instead.
 MAX_OFFSET = 10_000

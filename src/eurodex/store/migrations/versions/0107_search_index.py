@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from eurodex.search import sqlite_index
+from eurodex.store.sort_names import ensure_sort_names
 
 revision = "0107"
 down_revision = "0001"
@@ -27,6 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table("schemas") as batch:
         batch.add_column(sa.Column("operations", sa.JSON(), nullable=True))
     if op.get_bind().dialect.name == "sqlite":
+        ensure_sort_names(op.get_bind())  # the facet table sorts by it (0110)
         sqlite_index.install(op.get_bind())
 
 

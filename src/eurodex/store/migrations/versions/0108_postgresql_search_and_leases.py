@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from eurodex.search import postgres_index
+from eurodex.store.sort_names import ensure_sort_names
 
 revision = "0108"
 down_revision = "0001"
@@ -29,6 +30,7 @@ def upgrade() -> None:
     with op.batch_alter_table("schedules") as batch:
         batch.add_column(sa.Column("leased_until", sa.DateTime(timezone=True), nullable=True))
     if op.get_bind().dialect.name == "postgresql":
+        ensure_sort_names(op.get_bind())  # the index sorts by it (0110)
         postgres_index.install(op.get_bind())
 
 
