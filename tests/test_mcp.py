@@ -73,6 +73,13 @@ async def test_the_tools_answer_through_the_official_client(served):
             assert refused.is_error and "limit" in refused.content[0].text, arguments
 
 
+def test_a_get_is_answered_at_once_not_held_open(served):
+    for method in ("GET", "HEAD"):
+        answer = httpx.request(method, served.url + "/mcp", timeout=5,
+                               headers={"accept": "text/event-stream"})
+        assert answer.status_code == 405 and answer.headers["allow"] == "POST", method
+
+
 async def test_the_authoritative_source_is_the_best_proven_match(served):
     async with Client(served.url + "/mcp") as client:
         answer = (await client.call_tool("find_authoritative_source", {
@@ -100,7 +107,7 @@ async def test_the_authoritative_source_is_the_best_proven_match(served):
 async def test_mcp_answers_503_outside_the_app_lifespan(harvested_store):
     app = create_app(Settings(database_url=harvested_store.url), harvested_store)
     transport = httpx.ASGITransport(app=app)  # no lifespan: the session manager is not running
-    async with httpx.AsyncClient(transport=transport, base_url="http://register.test") as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as c:
         response = await c.post("/mcp", json={})
     assert response.status_code == 503
     assert response.json() == {"ok": False, "status": 503,

@@ -60,6 +60,9 @@ class Settings:
     # Networks an operator allows checks to reach despite being private or loopback.
     allowed_networks: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8000"
+    # Host names the web register answers to besides loopback and base_url's host
+    # (EURODEX_ALLOWED_HOSTS, comma-separated; "*" for any, "*.example.org" for sub-domains).
+    allowed_hosts: tuple[str, ...] = ()
     # The operator's curation YAML (institutions, domains, trusted sources, blocklist).
     curation_file: str | None = None
     # The operator's harvest sources YAML (EURODEX_SOURCES_FILE); the shipped one when unset.
@@ -90,6 +93,9 @@ class Settings:
             extra_ca_file=env.get("EURODEX_EXTRA_CA_FILE") or None,
             allowed_networks=networks,
             base_url=env.get("EURODEX_BASE_URL", cls.base_url).rstrip("/"),
+            allowed_hosts=tuple(
+                h.strip() for h in env.get("EURODEX_ALLOWED_HOSTS", "").split(",") if h.strip()
+            ),
             curation_file=env.get("EURODEX_CURATION_FILE") or None,
             sources_file=env.get("EURODEX_SOURCES_FILE") or None,
             scheduler=_parse_flag("EURODEX_SCHEDULER", env.get("EURODEX_SCHEDULER"),

@@ -26,6 +26,7 @@ from eurodex.web import metrics as prometheus_metrics
 from eurodex.web import review as review_pages
 from eurodex.web import submit as submit_pages
 from eurodex.web.head import HeadAsGet
+from eurodex.web.hosts import KnownHosts, answered_hosts
 from eurodex.web.publishing import include_publishing
 from eurodex.web.security import COMMON_HEADERS, PAGE_CSP, ApiRateLimit, SecurityHeaders, docs_csp
 from eurodex.web.views import relative_time
@@ -104,7 +105,9 @@ def _add_docs(app: FastAPI) -> None:
         return page
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, store: Store | None = None,
+               listening_on: str | None = None) -> FastAPI:
+    """The web register; ``listening_on`` is the address served on, a name it answers to."""
     settings = settings or Settings.from_env()
     store = store or Store(settings.database_url)
 
@@ -183,6 +186,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     )
     app.add_middleware(SecurityHeaders, docs_path=DOCS_PATH)
     app.add_middleware(HeadAsGet)
+    # Outermost of all: no route, no link, no rate-limit bucket for a host not served.
+    app.add_middleware(KnownHosts, hosts=answered_hosts(settings, listening_on))
     # Before /static, which would otherwise take these paths and not find the files.
     app.mount(SWAGGER_UI_STATIC, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
     static = resources.files("eurodex.web") / "static"

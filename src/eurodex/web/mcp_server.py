@@ -361,7 +361,7 @@ class McpEndpoint:
         server.streamable_http_app(
             streamable_http_path="/mcp", stateless_http=True, json_response=True,
             # The tools read public data only, the same the JSON API serves to any origin;
-            # host checks would refuse every host name a deployment is reached by.
+            # the app's own host check (web/hosts.py) refuses names the operator did not list.
             transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
         async with server.session_manager.run():
@@ -375,6 +375,14 @@ class McpEndpoint:
         if self._handler is None:
             response = JSONResponse({"ok": False, "status": 503,
                                      "error": "the MCP server is not running"}, 503)
+            await response(scope, receive, send)
+            return
+        if scope["type"] == "http" and scope["method"] == "GET":
+            # Stateless: there is no server-sent event stream to open, and the SDK would hold
+            # a GET open for ever. The transport lets a server answer 405 here.
+            response = JSONResponse({"ok": False, "status": 405, "error": "the MCP endpoint "
+                                     "takes JSON-RPC requests by POST; it has no event stream"},
+                                    405, headers={"allow": "POST"})
             await response(scope, receive, send)
             return
         token = _BASE_URL.set(str(Request(scope).base_url))
