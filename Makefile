@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 
 .PHONY: run test lint clean
 
+# ARGS passes options to `eurodex run`: make run ARGS="--port 8123"
 run: $(VENV)/.installed
-	$(BIN)/eurodex run
+	$(BIN)/eurodex run $(ARGS)
 
 test: $(VENV)/.installed-test
 	scripts/test-services

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from eurodex import cli_backup, cli_publish, cli_sources, cli_worker, pipeline
 from eurodex.cli_review import curator_app, review_app
@@ -20,6 +22,7 @@ from eurodex.proof.curation import CurationError
 from eurodex.settings import Settings
 from eurodex.store import repository as repo
 from eurodex.store.db import Store
+from eurodex.store.tables import Entry
 
 app = typer.Typer(
     help="eurodex: a continuously verified register of official European public-sector APIs "
@@ -169,9 +172,7 @@ def verify(
             for slug in slugs:
                 entry = repo.entry_by_slug(session, slug)
                 if entry is None:
-                    console.print(f"[red]No entry {slug!r}.[/red] `eurodex show` lists none; "
-                                  "run `eurodex harvest` first?")
-                    raise typer.Exit(2)
+                    _no_such_entry(session, slug)
                 ids.append(entry.id)
         else:
             console.print("Name entries to check, or pass --all, --due or --retention.")
@@ -185,6 +186,20 @@ def verify(
     console.print(f"Checked {report.checked} entries: {outcomes}.")
     if report.skipped:
         console.print(f"{len(report.skipped)} entries have no URL to check.")
+
+
+def _no_such_entry(session: Session, slug: str) -> NoReturn:
+    """Say that ``slug`` is unknown, and exit 2.
+
+    The words are ``eurodex show``'s for the same mistake; harvesting is suggested only when
+    the register holds no entry at all, since in a full register the slug is simply wrong.
+    """
+    if session.scalar(select(Entry.id).limit(1)) is None:
+        console.print(f"[red]No entry {slug!r}:[/red] this register is empty; run "
+                      "`eurodex harvest` first.")
+    else:
+        console.print(f"[red]No entry {slug!r} in this register.[/red]")
+    raise typer.Exit(2)
 
 
 def _verify_due(store: Store, settings: Settings, concurrency: int) -> None:
@@ -227,7 +242,8 @@ def _serve(settings: Settings, store: Store, host: str, port: int) -> None:
     if settings.scheduler:
         console.print("Verification loops on: uptime probe every 15 min, full verification "
                       "every 6 h (EURODEX_SCHEDULER=0 turns them off).")
-    uvicorn.run(create_app(settings, store), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(settings, store, listening_on=host), host=host, port=port,
+                log_level="warning")
 
 
 @app.command()

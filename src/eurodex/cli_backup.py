@@ -15,7 +15,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from eurodex.settings import Settings
-from eurodex.store.backup import BackupError, backup, restore
+from eurodex.store.backup import BackupError, backup, check_backup, restore
 
 console = Console()
 
@@ -26,10 +26,17 @@ def _where(url: str) -> str:
 
 
 def backup_command(
-    file: Annotated[Path, typer.Argument(help="Where to write the backup (replaced if it "
-                                         "exists).", dir_okay=False)],
+    file: Annotated[Path, typer.Argument(help="Where to write the backup.", dir_okay=False)],
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it already "
+                                        "exists.")] = False,
 ) -> None:
     """Back up the register's database to FILE while it keeps running."""
+    # A backup named like an earlier one would silently destroy that one, perhaps the only
+    # good copy: replacing a file takes a deliberate --force.
+    if file.exists() and not force:
+        console.print(f"[red]Not backed up:[/red] {file} already exists. Name another file, "
+                      "or pass --force to replace it.", soft_wrap=True)
+        raise typer.Exit(2)
     url = Settings.from_env().database_url
     try:
         backup(url, file)
@@ -47,9 +54,10 @@ def restore_command(
 ) -> None:
     """Replace the register's database with the backup in FILE."""
     url = Settings.from_env().database_url
-    if not yes:
-        typer.confirm(f"Replace everything in {_where(url)} with {file}?", abort=True)
     try:
+        check_backup(url, file)
+        if not yes:
+            typer.confirm(f"Replace everything in {_where(url)} with {file}?", abort=True)
         restore(url, file)
     except BackupError as exc:
         console.print(f"[red]Restore failed:[/red] {exc} The database was left as it was.")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
@@ -23,13 +24,41 @@ from eurodex.store.db import Store
 console = Console()
 
 
+def _absolute_base_url(value: str) -> str:
+    """Refuse a base URL that would not make links: every exported ``page_url`` starts with
+    it, so anything but an absolute http(s) address with a host writes links nobody can
+    follow (``not a url/entry/...``). Empty is allowed: the links are then paths."""
+    if not value:
+        return value
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.hostname
+            or any(c.isspace() for c in value)):
+        raise typer.BadParameter(
+            f"{value!r} is not an absolute http(s) URL with a host "
+            "(e.g. https://eurodex.example)")
+    return value
+
+
+def _os_problem(exc: OSError, directory: Path) -> str:
+    """One line naming the path and the reason, for any failure to write the export.
+
+    Python's own text (``[Errno 2] No such file or directory: '/proc/foo'``) reads like a
+    crash; the operating system's reason beside the path reads like an answer.
+    """
+    if exc.strerror is None:  # raised with a sentence of ours: a snapshot already there
+        return str(exc)
+    path = exc.filename if exc.filename is not None else directory
+    return f"cannot write {path}: {exc.strerror}"
+
+
 def export_command(
     directory: Annotated[Path, typer.Argument(
         help="Folder of snapshots (created if missing); the newest one in it is compared.",
         file_okay=False)],
     base_url: Annotated[str, typer.Option(
         help="The register's public address, for the links in the export "
-        "(e.g. https://eurodex.example); without it links are paths.")] = "",
+        "(e.g. https://eurodex.example); without it links are paths.",
+        callback=_absolute_base_url)] = "",
 ) -> None:
     """Write a dated snapshot of the approved entries and a changelog against the last one."""
     store = Store(Settings.from_env().database_url)
@@ -38,8 +67,8 @@ def export_command(
     try:
         result = write_snapshot(approved_entries(store, now, with_details=False), directory,
                                 Links.at(base_url), now)
-    except (FileExistsError, NotADirectoryError, PermissionError) as exc:
-        console.print(f"[red]Export failed:[/red] {exc}")
+    except OSError as exc:
+        console.print(f"[red]Export failed:[/red] {_os_problem(exc, directory)}", soft_wrap=True)
         raise typer.Exit(2) from exc
     changes = result.changes
     console.print(f"Wrote {result.snapshot} and {result.csv.name}: {result.total} entries.")

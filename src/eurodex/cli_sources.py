@@ -33,7 +33,12 @@ def configured_sources(settings: Settings) -> list[SourceConfig]:
 
 
 def pick_sources(configs: list[SourceConfig], slugs: Sequence[str] | None) -> list[SourceConfig]:
-    """The named sources (enabled or not), or every enabled one."""
+    """The named sources (enabled or not), or every enabled one.
+
+    A disabled source named on purpose is harvested, but with a warning first: it was
+    switched off in the sources file for a reason, and naming it by mistake (or forgetting
+    that it is off) should not go unnoticed.
+    """
     if not slugs:
         return [c for c in configs if c.enabled]
     known = {c.slug: c for c in configs}
@@ -42,7 +47,13 @@ def pick_sources(configs: list[SourceConfig], slugs: Sequence[str] | None) -> li
         console.print(f"[red]No source {', '.join(unknown)}.[/red] Known: "
                       f"{', '.join(known)} (see `eurodex sources`).")
         raise typer.Exit(2)
-    return [known[s] for s in slugs]
+    picked = [known[s] for s in slugs]
+    for config in picked:
+        if not config.enabled:
+            console.print(f"[yellow]Warning:[/yellow] {config.slug} is disabled in the sources "
+                          "file (enabled: false); harvesting it only because it was named.",
+                          soft_wrap=True)
+    return picked
 
 
 def harvest_sources(store: Store, settings: Settings, configs: Sequence[SourceConfig], *,

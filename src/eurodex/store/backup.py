@@ -55,23 +55,44 @@ def backup(url: str, target: Path) -> None:
         _pg_backup(url, target)
 
 
-def restore(url: str, source: Path) -> None:
-    """Replace the database named by ``url`` with the backup in ``source``."""
+def check_backup(url: str, source: Path) -> None:
+    """Raise :class:`BackupError` unless ``source`` looks like a register backup that the
+    database named by ``url`` can take: quick, so it can run before asking anyone to agree to
+    a restore. :func:`restore` checks it fully (SQLite's integrity check, pg_restore reading
+    the whole archive) before it touches the database."""
     source = Path(source)
     if not source.is_file():
         raise BackupError(f"{source} is not a file")
-    with source.open("rb") as file:
-        head = file.read(len(SQLITE_MAGIC))
-    kind = _kind(url)
-    if kind == "sqlite":
-        if not head.startswith(SQLITE_MAGIC):
-            raise BackupError(f"{source} is not a SQLite backup (a PostgreSQL one restores "
-                              "only into PostgreSQL)")
-        _sqlite_restore(source, _sqlite_path(url))
-    else:
+    try:
+        with source.open("rb") as file:
+            head = file.read(len(SQLITE_MAGIC))
+    except OSError as exc:
+        raise BackupError(f"{source} cannot be read: {exc.strerror or exc}") from exc
+    if _kind(url) == "postgresql":
         if not head.startswith(PG_DUMP_MAGIC):
             raise BackupError(f"{source} is not a pg_dump archive (a SQLite backup restores "
                               "only into SQLite)")
+        return
+    if not head.startswith(SQLITE_MAGIC):
+        raise BackupError(f"{source} is not a SQLite backup (a PostgreSQL one restores "
+                          "only into PostgreSQL)")
+    try:
+        connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        try:
+            _check_tables(connection, str(source))
+        finally:
+            connection.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"{source} cannot be opened: {exc}") from exc
+
+
+def restore(url: str, source: Path) -> None:
+    """Replace the database named by ``url`` with the backup in ``source``."""
+    source = Path(source)
+    check_backup(url, source)
+    if _kind(url) == "sqlite":
+        _sqlite_restore(source, _sqlite_path(url))
+    else:
         _pg_restore(url, source)
 
 
@@ -85,14 +106,18 @@ def _sqlite_path(url: str) -> Path:
     return Path(database)
 
 
-def _check_copy(connection: sqlite3.Connection, name: str) -> None:
-    verdict = connection.execute("PRAGMA integrity_check").fetchone()[0]
-    if verdict != "ok":
-        raise BackupError(f"{name} fails SQLite's integrity check: {verdict}")
+def _check_tables(connection: sqlite3.Connection, name: str) -> None:
     tables = {row[0] for row in connection.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'")}
     if "alembic_version" not in tables or "entries" not in tables:
         raise BackupError(f"{name} is a SQLite database but not an eurodex register")
+
+
+def _check_copy(connection: sqlite3.Connection, name: str) -> None:
+    verdict = connection.execute("PRAGMA integrity_check").fetchone()[0]
+    if verdict != "ok":
+        raise BackupError(f"{name} fails SQLite's integrity check: {verdict}")
+    _check_tables(connection, name)
 
 
 def _sqlite_backup(database: Path, target: Path) -> None:
