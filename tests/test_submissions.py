@@ -154,9 +154,11 @@ def test_a_submission_becomes_a_proven_candidate(site, stand_ins, store):
 
 
 def test_submissions_are_limited_per_client(site):
+    """Processed submissions count, refused ones included; invalid ones do not (see
+    test_submission_validation)."""
     for _ in range(5):
-        assert submit(site, "not a url").status_code == 422
-    limited = submit(site, "not a url")
+        assert submit(site, "http://10.0.0.1/").status_code == 422  # fetched, then refused
+    limited = submit(site, "http://10.0.0.1/")
     assert limited.status_code == 429
     assert 3500 <= int(limited.headers["retry-after"]) <= 3600
     assert limited.json()["error"].startswith("too many submissions")

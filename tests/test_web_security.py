@@ -203,7 +203,7 @@ def test_the_submission_form_answers_429_with_retry_after_too(store, serve):
             base_url=served.url, headers=HTML) as client:
         page = client.get("/submit")
         client.cookies.set(CSRF_COOKIE, page.cookies[CSRF_COOKIE])
-        form = {"name": "Example", "url": "not a url", "country": "FR",
+        form = {"name": "Example", "url": "http://10.0.0.1/", "country": "FR",
                 "csrf_token": form_token(page.text)}
         assert client.post("/api/v1/submissions", json=form).status_code == 422
         assert [client.post("/submit", data=form).status_code for _ in range(4)] == [422] * 4

@@ -12,13 +12,16 @@ the same proofs and admission as any harvested one.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from yarl import URL
 
 from eurodex import pipeline
 from eurodex.harvest.records import Candidate, FieldValue
@@ -43,7 +46,14 @@ log = logging.getLogger("eurodex.submissions")
 TIME_LIMIT_S = 45.0
 SPEC_MAX_BYTES = 4 * 1024 * 1024
 SOURCE_NAME = "public submissions"
-_COUNTRY_RE = re.compile(r"^[A-Z]{2}$")
+# ASCII letters, matched before upper-casing: "ß".upper() is "SS", "ﬁ".upper() is "FI".
+_COUNTRY_RE = re.compile(r"[A-Za-z]{2}")
+# One DNS label once IDNA-encoded (underscores are tolerated: some real hosts carry them).
+_LABEL_RE = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+_PORT_RE = re.compile(r"[0-9]{1,5}")
+# Bidirectional overrides and isolates (format characters, not Cc) reorder what a reviewer
+# reads, so a name could display as something else than it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 GUARD_WORDS = ("eurodex never fetches loopback, private, link-local or cloud-metadata "
                "addresses")
 
@@ -70,27 +80,101 @@ class SubmissionResult:
     institution: str | None
 
 
-def validate(name: str | None, url: str | None, country: str | None) -> SubmissionForm:
-    """The form's values, cleaned; SubmissionRefused naming the first problem."""
-    name = " ".join((name or "").split())
-    url = (url or "").strip()
-    country = (country or "").strip().upper()
-    if not 2 <= len(name) <= 200:
-        raise SubmissionRefused("the name must have 2 to 200 characters")
+def _has_control(text: str) -> bool:
+    """Control characters (C0, DEL, C1), lone surrogates and bidi overrides.
+
+    NUL is refused by PostgreSQL and a lone surrogate cannot be encoded at all, so either
+    would fail only when stored; the others make a name read differently than it is.
+    """
+    return any(unicodedata.category(c) in ("Cc", "Cs") or c in _BIDI_CONTROLS for c in text)
+
+
+def _clean_text(field: str, value: str | None, low: int, high: int) -> str:
+    """A text field with its whitespace runs made single spaces, its length checked after.
+
+    Whitespace (tabs and newlines included) is normalised rather than refused, as before;
+    any other control character is refused, so a value of NULs is not two characters long.
+    """
+    text = " ".join((value or "").split())
+    if _has_control(text):
+        raise SubmissionRefused(f"the {field} must not contain control characters")
+    if not low <= len(text) <= high:
+        raise SubmissionRefused(f"the {field} must have {low} to {high} characters")
+    return text
+
+
+def _port_text(netloc: str) -> str:
+    """The port as written in ``netloc`` ("" when none), before any parser coerces it.
+
+    Parsers are lenient here (``int()`` takes "+1" and non-ASCII digits), so the submitter's
+    own text is what is checked.
+    """
+    hostport = netloc.rpartition("@")[2]
+    if hostport.startswith("["):
+        hostport = hostport.partition("]")[2]
+    _, colon, port = hostport.rpartition(":")
+    return port if colon else ""
+
+
+def _valid_host(host: str) -> bool:
+    """An IP address, or a DNS name of letters, digits, hyphens (and underscores)."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    name = host[:-1] if host.endswith(".") else host
+    return 0 < len(name) <= 253 and all(_LABEL_RE.fullmatch(label)
+                                        for label in name.split("."))
+
+
+def _clean_url(value: str | None) -> str:
+    """The URL, refused unless the checker can fetch it as the submitter wrote it.
+
+    Checked here, before any fetch, so a malformed URL gets a sentence naming the problem
+    rather than the HTTP client's own error. The host is judged as yarl (the checker's
+    parser) encodes it, so an internationalised name passes once IDNA-encoded.
+    """
+    url = (value or "").strip()
     if len(url) > 2000:
         raise SubmissionRefused("the URL is longer than 2000 characters")
+    if _has_control(url) or any(c.isspace() for c in url):
+        raise SubmissionRefused("the URL must not contain spaces or control characters "
+                                "(write a space as %20)")
+    invalid = SubmissionRefused(f"the URL {url!r} is not a valid URL")
     try:
         parts = urlsplit(url)
-        host = parts.hostname
     except ValueError:
-        raise SubmissionRefused(f"{url!r} is not a URL") from None
-    if parts.scheme not in ("http", "https") or not host:
+        raise invalid from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise SubmissionRefused("the URL must start with http:// or https:// and name a host")
-    if parts.username or parts.password:
+    if "@" in parts.netloc:
         raise SubmissionRefused("the URL must not carry a user name or password")
-    if not _COUNTRY_RE.match(country):
+    port = _port_text(parts.netloc)
+    if port and not (_PORT_RE.fullmatch(port) and 1 <= int(port) <= 65535):
+        raise SubmissionRefused(f"the URL's port must be a number from 1 to 65535, not {port!r}")
+    try:
+        host = URL(url).raw_host or ""
+    except ValueError:
+        raise invalid from None
+    if not _valid_host(host):
+        raise SubmissionRefused(f"the URL's host {parts.netloc.rpartition('@')[2]!r} is not a "
+                                "valid host name or IP address")
+    return url
+
+
+def validate(name: str | None, url: str | None, country: str | None) -> SubmissionForm:
+    """The form's values, cleaned; SubmissionRefused naming the field of the first problem.
+
+    Everything refused here is refused before any fetch (and, in the web layer, before the
+    submission counts against the client's hourly quota).
+    """
+    name = _clean_text("name", name, 2, 200)
+    url = _clean_url(url)
+    country = (country or "").strip()
+    if not _COUNTRY_RE.fullmatch(country):
         raise SubmissionRefused("the country must be a two-letter code (FR, DE, NL, ...) or EU")
-    return SubmissionForm(name, url, country)
+    return SubmissionForm(name, url, country.upper())
 
 
 def check_settings(settings: Settings) -> CheckSettings:
@@ -101,13 +185,57 @@ def check_settings(settings: Settings) -> CheckSettings:
                          connect_timeout=5.0, total_timeout=15.0)
 
 
+# The checker's reasons whose stored error is the HTTP library's text (class names and
+# all), in words a submitter can act on; ``{host}`` is the host of the failing request.
+_PLAIN_FAILURES = {
+    "dns": "the host {host} could not be found (DNS)",
+    "refused": "the host {host} refused the connection",
+    "connect_timeout": "the host {host} did not accept a connection in time",
+    "timeout": "the host {host} did not answer in time",
+    "tls_certificate": "the TLS certificate of {host} is not trusted",
+    "tls_expired": "the TLS certificate of {host} has expired",
+    "tls_hostname": "the TLS certificate of {host} is made out to another host",
+    "tls_other": "no secure (TLS) connection to {host} could be made",
+    "invalid_url": "it leads to an address that is not a valid http(s) URL",
+    "connection_error": "the connection to {host} failed",
+}
+
+
+def _normalised(url: str) -> str:
+    """``url`` as the checker writes it (yarl), so a rewritten literal is not a redirect."""
+    try:
+        return str(URL(url.strip()).with_fragment(None))
+    except ValueError:
+        return url
+
+
+def _redirect_note(url: str, final_url: str | None) -> str:
+    """" (it redirects to X)" when the failing request was not the submitted URL itself.
+
+    The checker reports the URL it requested in normalised form (``[::ffff:127.0.0.1]``
+    becomes ``[::ffff:7f00:1]``), which is the same URL, not a redirect.
+    """
+    if final_url is None or final_url in (url, _normalised(url)):
+        return ""
+    return f" (it redirects to {final_url})"
+
+
 def _refusal(url: str, page: Fetched) -> str:
     result = page.result
+    hop = _redirect_note(url, result.final_url)
     if result.reason == "blocked_address":
-        hop = "" if result.final_url in (None, url) else f" (it redirects to {result.final_url})"
         return f"{url} was refused{hop}: {result.error}. {GUARD_WORDS}."
-    detail = result.error or result.reason or result.outcome.value.lower()
-    return f"{url} could not be read: {detail}"
+    if result.reason in _PLAIN_FAILURES:
+        host = urlsplit(result.final_url or url).hostname or url
+        detail = _PLAIN_FAILURES[result.reason].format(host=host)
+    elif result.http_status is not None and (result.reason in (None, "challenge")
+                                             or result.reason.startswith("http_")):
+        # The status says it; the stored error may add the body's library error.
+        challenge = " (a bot-protection challenge)" if result.reason == "challenge" else ""
+        detail = f"it answered HTTP {result.http_status}{challenge}"
+    else:
+        detail = result.error or result.reason or result.outcome.value.lower()
+    return f"{url} could not be read{hop}: {detail}"
 
 
 def record_id_for(url: str) -> str:
