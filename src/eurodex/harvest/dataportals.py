@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,12 @@ PREFERRED = ("openapi", "ckan:package-search", "ckan:api", "ckan", "udataapi",
 
 def _rank(endpoint_type: str) -> int:
     return PREFERRED.index(endpoint_type) if endpoint_type in PREFERRED else len(PREFERRED)
+
+
+#: What the registry writes where it does not know the owner ("Not specified in URL", "No
+#: owner name available from source.", "95"): a sentence or a number, never an institution.
+PLACEHOLDER_OWNER = re.compile(r"^\s*(?:(?:not|no)\s|(?:unknown|none|n/a)\s*$)|^[\W\d_]+$",
+                               re.IGNORECASE)
 
 
 class DataPortalsHarvester:
@@ -151,7 +158,7 @@ class DataPortalsHarvester:
             coverage = record.get("coverage") or [{}]
             first = coverage[0].get("location", {}) if isinstance(coverage[0], dict) else {}
             country = text((first.get("country") or {}).get("id"))
-        if not name or not country or name.lower().startswith("not specified"):
+        if not name or not country or PLACEHOLDER_OWNER.search(name):
             return None
         label = text(owner.get("type")) or ""
         type_ = OWNER_TYPES.get(label.lower())

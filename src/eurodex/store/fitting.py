@@ -9,10 +9,15 @@ batch's transaction with it. So lengths are checked here, the same way on both d
 * a value that cannot be cut without becoming wrong (a URL, a country code, a date, an
   identifier) makes the record a :class:`RecordError` naming the field and both lengths, so
   it is reported and skipped while the rest of the harvest goes on.
+
+Text is also put in Unicode's composed form (NFC): a catalogue writing "contrôle" as "o" and
+a combining circumflex would otherwise be stored, shown and indexed as another word than the
+"contrôle" a reader types (the search index splits words at a lone combining mark).
 """
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import replace
 
 from sqlalchemy import String
@@ -56,9 +61,21 @@ def cut(text: str, limit: int) -> str:
     return head.rstrip(" ,;:-") + ELLIPSIS
 
 
+def _composed(value: object) -> object:
+    """Strings, and strings in a list, in NFC; anything else as it is."""
+    if isinstance(value, str):
+        return unicodedata.normalize("NFC", value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [unicodedata.normalize("NFC", item) for item in value]
+    return value
+
+
 def _fit_fields(fields: dict[str, FieldValue], limits: dict[str, int]) -> dict[str, FieldValue]:
     fitted = dict(fields)
     for name, value in fields.items():
+        composed = _composed(value.value)
+        if composed != value.value:
+            value = fitted[name] = FieldValue(composed, value.method)
         limit = limits.get(name)
         if limit is None or not isinstance(value.value, str) or len(value.value) <= limit:
             continue
