@@ -30,10 +30,12 @@ from eurodex.web import submit as submit_web
 from eurodex.web.app import create_app
 from eurodex.web.forms import CSRF_COOKIE
 
-from .conftest import free_port, tls_server
+from . import test_submissions
+from .conftest import free_port
 from .officialness_helpers import AGENCY_HOST, CURATION_YAML
 
-PORTAL_HOST = "portal.redirecting-host.fr"
+PORTAL_HOST = test_submissions.PORTAL_HOST
+stand_ins = test_submissions.stand_ins  # the agency and portal stand-ins, one fixture
 CLOSED_HOST = "closed.example-agency.gouv.fr"
 WRONG_CERT_HOST = "other.example-agency.gouv.fr"  # served with AGENCY_HOST's certificate
 HTML = {"accept": "text/html"}
@@ -119,16 +121,6 @@ def test_real_submissions_still_pass(name, url, country, cleaned):
 
 
 # -- refusals over HTTP, before any fetch and without using the quota -----------------------
-
-
-@pytest.fixture
-def stand_ins(ca):
-    agency = tls_server(ca, AGENCY_HOST)
-    portal = tls_server(ca, PORTAL_HOST)
-    yield agency, portal
-    for server in (agency, portal):
-        server.clear()
-        server.stop()
 
 
 @pytest.fixture
