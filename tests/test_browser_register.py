@@ -139,4 +139,6 @@ def test_keyboard_focus_is_visible(page, served):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"
     page.keyboard.press("Enter")
+    # The hash changes after the key event is handled: wait for it rather than race it.
+    page.wait_for_function("location.hash === '#main'", timeout=5_000)
     assert page.url.endswith("#main")
