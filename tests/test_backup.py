@@ -135,6 +135,22 @@ def test_a_restore_refuses_what_is_not_a_register_backup(store: Store, tmp_path:
     assert sqlite_rows(live) == before
 
 
+@pytest.mark.sqlite_only(reason="SQLite online backup of the store's own file")
+def test_a_backup_never_replaces_the_live_database_or_lands_in_an_unwritable_folder(
+        store: Store, tmp_path: Path):
+    live = Path(store.url.removeprefix("sqlite:///"))
+    before = sqlite_rows(live)
+    for target in (live, live.with_name(live.name + "-wal")):
+        refused = eurodex(store.url, "backup", str(target), "--force")
+        assert refused.returncode == 2, refused.stdout
+        assert "is the live database itself" in " ".join(refused.stdout.split())
+    into_itself = eurodex(store.url, "restore", str(live), "--yes")
+    assert into_itself.returncode == 2 and "live database itself" in into_itself.stdout
+    nowhere = eurodex(store.url, "backup", str(tmp_path / "missing" / "b.db"))
+    assert nowhere.returncode == 2 and "Traceback" not in nowhere.stdout + nowhere.stderr
+    assert sqlite_rows(live) == before
+
+
 def test_a_backup_of_a_missing_database_says_so(tmp_path: Path):
     url = f"sqlite:///{tmp_path / 'nowhere.db'}"
     failed = eurodex(url, "backup", str(tmp_path / "b.db"))

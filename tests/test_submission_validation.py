@@ -37,6 +37,7 @@ from .officialness_helpers import AGENCY_HOST, CURATION_YAML
 PORTAL_HOST = test_submissions.PORTAL_HOST
 stand_ins = test_submissions.stand_ins  # the agency and portal stand-ins, one fixture
 CLOSED_HOST = "closed.example-agency.gouv.fr"
+PROCESSED_URL = f"https://{CLOSED_HOST}/"  # a name: only processing can tell its fate
 WRONG_CERT_HOST = "other.example-agency.gouv.fr"  # served with AGENCY_HOST's certificate
 HTML = {"accept": "text/html"}
 
@@ -196,12 +197,14 @@ def test_only_processed_submissions_use_up_the_quota(site, processed):
         bad = {"name": "Example", "url": "not a url", "country": "FR", "csrf_token": token}
         assert [client.post("/submit", data=bad).status_code for _ in range(4)] == [422] * 4
         assert [post(site, "https://exa mple.org").status_code for _ in range(4)] == [422] * 4
-        # Five processed submissions: the guard refuses them, but they were taken up.
-        inner = {**bad, "url": "http://10.0.0.1/"}
+        # An address the guard refuses without any lookup is refused for free too.
+        assert [post(site, "http://10.0.0.1/").status_code for _ in range(6)] == [422] * 6
+        # Five processed submissions: whatever their outcome, they were taken up.
+        inner = {**bad, "url": PROCESSED_URL}
         assert client.post("/submit", data=inner).status_code == 422
-        assert [post(site, "http://10.0.0.1/").status_code for _ in range(4)] == [422] * 4
+        assert [post(site, PROCESSED_URL).status_code for _ in range(4)] == [422] * 4
         assert len(processed) == 5
-        limited = post(site, "http://10.0.0.1/")
+        limited = post(site, PROCESSED_URL)
         assert limited.status_code == 429 and 3500 <= int(limited.headers["retry-after"]) <= 3600
         form_limited = client.post("/submit", data=inner)
         assert form_limited.status_code == 429 and "retry-after" in form_limited.headers
@@ -220,8 +223,8 @@ def test_a_broken_body_is_refused_without_using_the_quota(site, processed):
         assert too_big.status_code == 413 and too_big.json()["status"] == 413
         deep = httpx.post(url, content=b"[" * 8000 + b"]" * 8000, headers=json_kind)
         assert deep.status_code == 422 and "name, url and country" in deep.json()["error"]
-    assert post(site, "http://10.0.0.1/").status_code == 422  # processed: still had quota
-    assert processed == ["http://10.0.0.1/"]
+    assert post(site, PROCESSED_URL).status_code == 422  # processed: still had quota
+    assert processed == [PROCESSED_URL]
 
 
 # -- the submitter's words for network failures --------------------------------------------

@@ -153,12 +153,18 @@ def test_a_submission_becomes_a_proven_candidate(site, stand_ins, store):
     assert [r.path for r, _ in agency.log].count("/") == 1
 
 
-def test_submissions_are_limited_per_client(site):
-    """Processed submissions count, refused ones included; invalid ones do not (see
-    test_submission_validation)."""
+def test_submissions_are_limited_per_client(site, stand_ins):
+    """Processed submissions count, refused ones included; invalid ones, and addresses refused
+    without a lookup, do not (see test_submission_validation)."""
+    _, portal = stand_ins
+    portal.expect_request("/").respond_with_response(
+        Response(status=302, headers={"Location": "http://10.0.0.1/"}))
     for _ in range(5):
-        assert submit(site, "http://10.0.0.1/").status_code == 422  # fetched, then refused
-    limited = submit(site, "http://10.0.0.1/")
+        assert submit(site, "http://10.0.0.1/").status_code == 422  # free: no fetch
+    for _ in range(5):
+        assert submit(site, f"https://{PORTAL_HOST}/").status_code == 422  # fetched, refused
+    assert len(portal.log) == 5
+    limited = submit(site, f"https://{PORTAL_HOST}/")
     assert limited.status_code == 429
     assert 3500 <= int(limited.headers["retry-after"]) <= 3600
     assert limited.json()["error"].startswith("too many submissions")

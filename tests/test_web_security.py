@@ -21,6 +21,7 @@ from eurodex.web.app import create_app
 from eurodex.web.forms import CSRF_COOKIE, SESSION_COOKIE
 from eurodex.web.security import TokenBuckets
 
+from .conftest import free_port
 from .test_review import quarantine
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "src" / "eurodex" / "web" / "templates"
@@ -199,11 +200,14 @@ def test_token_buckets_refill_at_the_rate_and_forget_the_oldest_clients():
 
 def test_the_submission_form_answers_429_with_retry_after_too(store, serve):
     """The form and the JSON endpoint share one budget of 5 an hour per client."""
-    with serve(create_app(Settings(database_url=store.url), store)) as served, httpx.Client(
+    # A name led to a closed loopback port: processed (so counted), refused at connect.
+    settings = Settings(database_url=store.url,
+                        host_overrides={"closed.example.fr:80": f"127.0.0.1:{free_port()}"})
+    with serve(create_app(settings, store)) as served, httpx.Client(
             base_url=served.url, headers=HTML) as client:
         page = client.get("/submit")
         client.cookies.set(CSRF_COOKIE, page.cookies[CSRF_COOKIE])
-        form = {"name": "Example", "url": "http://10.0.0.1/", "country": "FR",
+        form = {"name": "Example", "url": "http://closed.example.fr/", "country": "FR",
                 "csrf_token": form_token(page.text)}
         assert client.post("/api/v1/submissions", json=form).status_code == 422
         assert [client.post("/submit", data=form).status_code for _ in range(4)] == [422] * 4

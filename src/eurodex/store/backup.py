@@ -91,6 +91,8 @@ def restore(url: str, source: Path) -> None:
     source = Path(source)
     check_backup(url, source)
     if _kind(url) == "sqlite":
+        if source.resolve() == _sqlite_path(url).resolve():
+            raise BackupError(f"{source} is the live database itself: nothing to restore")
         _sqlite_restore(source, _sqlite_path(url))
     else:
         _pg_restore(url, source)
@@ -123,10 +125,19 @@ def _check_copy(connection: sqlite3.Connection, name: str) -> None:
 def _sqlite_backup(database: Path, target: Path) -> None:
     if not database.is_file():
         raise BackupError(f"{database} does not exist: nothing to back up")
+    # Renamed over the live file (or its -wal/-shm), the copy would leave every running
+    # process writing to a deleted file: the register corrupted, by its own backup.
+    live = {database.resolve(), *(database.resolve().with_name(database.name + suffix)
+                                  for suffix in ("-wal", "-shm", "-journal"))}
+    if target.resolve() in live:
+        raise BackupError(f"{target} is the live database itself: back it up to another file")
     partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
+    try:
+        partial.unlink(missing_ok=True)
+        copy = sqlite3.connect(partial)
+    except (OSError, sqlite3.Error) as exc:
+        raise BackupError(f"cannot write {partial.parent}: {exc}") from exc
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=30)
-    copy = sqlite3.connect(partial)
     try:
         source.backup(copy)  # one step: a consistent snapshot of committed data
         # One self-contained file, with no -wal or -shm beside it.
@@ -143,9 +154,13 @@ def _sqlite_backup(database: Path, target: Path) -> None:
     finally:
         source.close()
     copy.close()
-    with partial.open("rb") as file:
-        os.fsync(file.fileno())
-    os.replace(partial, target)
+    try:
+        with partial.open("rb") as file:
+            os.fsync(file.fileno())
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 def _sqlite_restore(source: Path, database: Path) -> None:

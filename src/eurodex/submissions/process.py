@@ -39,6 +39,7 @@ from eurodex.store.db import Store
 from eurodex.store.tables import Entry, Institution, Score
 from eurodex.submissions.page import find_in_page
 from eurodex.verify.check import Checker, Fetched
+from eurodex.verify.netguard import AddressGuard, parse_ip
 from eurodex.verify.settings import CheckSettings
 
 log = logging.getLogger("eurodex.submissions")
@@ -175,6 +176,21 @@ def validate(name: str | None, url: str | None, country: str | None) -> Submissi
     if not _COUNTRY_RE.fullmatch(country):
         raise SubmissionRefused("the country must be a two-letter code (FR, DE, NL, ...) or EU")
     return SubmissionForm(name, url, country.upper())
+
+
+def refuse_literal_address(url: str, settings: Settings) -> None:
+    """Refuse a URL whose host is itself a refused address (an IP literal, or ``localhost``),
+    before the submission counts against the client's quota: no lookup is needed to know the
+    guard would refuse it, and a typo'd local URL should not cost an hour's allowance."""
+    host = urlsplit(url).hostname or ""
+    local = host == "localhost" or host.endswith(".localhost")
+    address = "127.0.0.1" if local else host
+    if parse_ip(address) is None:
+        return  # a name: the guard decides on what it resolves to, at fetch time
+    category = AddressGuard(settings.allowed_networks).refusal(address)
+    if category is not None:
+        raise SubmissionRefused(f"{url} was refused: {host} is not a public address "
+                                f"({category} address). {GUARD_WORDS}.")
 
 
 def check_settings(settings: Settings) -> CheckSettings:

@@ -21,6 +21,7 @@ from eurodex.proof.curation import CurationError, curation_at
 from eurodex.submissions.process import (
     SubmissionRefused,
     SubmissionResult,
+    refuse_literal_address,
     submit,
     validate,
 )
@@ -60,6 +61,7 @@ async def _submit(request: Request, name: str, url: str, country: str) -> Submis
     """
     form = validate(name, url, country)
     settings = request.app.state.settings
+    refuse_literal_address(form.url, settings)
     try:
         curation = curation_at(settings.curation_file)
     except CurationError as exc:  # the operator's file is broken: never guess without it
