@@ -62,6 +62,13 @@ def test_verify_of_an_unknown_slug_in_a_full_register_says_only_that(store: Stor
     assert shown.stdout == result.stdout  # the same words as `eurodex show`
 
 
+def test_verify_refuses_two_choices_of_what_to_check(store: Store):
+    for args in (("--all", "--due"), ("api-cvec", "--all"), ("api-cvec", "--due")):
+        result = eurodex(store.url, "verify", *args)
+        assert result.returncode == 2, args
+        assert "Choose one of SLUG..., --all and --due" in words(result.stdout), args
+
+
 def test_verify_of_an_unknown_slug_in_an_empty_register_suggests_harvesting(store: Store):
     result = eurodex(store.url, "verify", "nope")
     assert result.returncode == 2
@@ -89,12 +96,14 @@ def test_an_export_that_cannot_be_written_says_where_and_why(store: Store, tmp_p
 
 
 @pytest.mark.parametrize("base_url", ["not a url", "eurodex.example", "ftp://eurodex.example",
-                                      "https://", "https://euro dex.example"])
+                                      "https://", "https://euro dex.example", "http://[::1",
+                                      "https://reg.example/sub?x=1", "https://reg.example/#f",
+                                      "https://user:pw@reg.example/", "http://reg.example:99999"])
 def test_an_export_refuses_a_base_url_that_makes_no_links(store: Store, tmp_path: Path,
                                                           base_url: str):
     folder = tmp_path / "exports"
     result = eurodex(store.url, "export", str(folder), "--base-url", base_url)
-    assert result.returncode == 2
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
     assert (f"Invalid value for '--base-url': {base_url!r} is not an absolute http(s) URL "
             "with a host") in words(result.stderr)
     assert not folder.exists()  # refused before anything is written

@@ -32,8 +32,13 @@ def test_an_unlisted_host_is_refused_before_any_link_is_built(served):
         assert answer.status_code == 400, path
         assert "does not answer to 'evil.example'" in answer.text
         assert "evil.example/" not in answer.text
-    for host in ("gouv.fr.evil.example", "eurodex.example.evil", "register.example.eu.evil"):
+    for host in ("gouv.fr.evil.example", "eurodex.example.evil", "register.example.eu.evil",
+                 "localhost:99999", "localhost:abc", "evil.example@localhost", "localhost/x",
+                 "localhost#x", "[::1", "a b", "lócalhost".encode()):
         assert httpx.get(served.url + "/", headers={"host": host}).status_code == 400, host
+    json_error = httpx.get(served.url + "/api/v1/entries", headers={"host": "evil.example"})
+    assert json_error.status_code == 400 and json_error.json()["status"] == 400
+    assert "does not answer to 'evil.example'" in json_error.json()["error"]
 
 
 def test_listed_names_are_answered_and_their_links_follow_them(served):
@@ -54,9 +59,11 @@ def test_health_answers_under_any_name(served):
 
 def test_the_names_come_from_the_settings_and_the_listening_address():
     settings = Settings.from_env({"EURODEX_BASE_URL": "https://Register.Example.eu/",
-                                  "EURODEX_ALLOWED_HOSTS": " a.example , *.b.example ,"})
-    assert settings.allowed_hosts == ("a.example", "*.b.example")
+                                  "EURODEX_ALLOWED_HOSTS": " a.example , *.b.example ,"
+                                  "proxy.example:8443,https://schemed.example/"})
+    assert settings.allowed_hosts == ("a.example", "*.b.example", "proxy.example:8443",
+                                      "https://schemed.example/")
     hosts = answered_hosts(settings, listening_on="192.0.2.7")
     assert {"localhost", "127.0.0.1", "::1", "register.example.eu", "a.example",
-            "*.b.example", "192.0.2.7"} == set(hosts)
+            "*.b.example", "proxy.example", "schemed.example", "192.0.2.7"} == set(hosts)
     assert "0.0.0.0" not in answered_hosts(settings, listening_on="0.0.0.0")

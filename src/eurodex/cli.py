@@ -153,6 +153,11 @@ def verify(
     from eurodex.verify.round import verify_entries
 
     _setup_logging(verbose)
+    chosen = [name for name, given in (("SLUG", bool(slugs)), ("--all", all_), ("--due", due))
+              if given]
+    if len(chosen) > 1:  # one of them would be ignored without a word
+        console.print(f"Choose one of SLUG..., --all and --due, not {' and '.join(chosen)}.")
+        raise typer.Exit(2)
     settings = Settings.from_env()
     store = _store(settings)
     if retention:

@@ -60,7 +60,8 @@ def restore_command(
             typer.confirm(f"Replace everything in {_where(url)} with {file}?", abort=True)
         restore(url, file)
     except BackupError as exc:
-        console.print(f"[red]Restore failed:[/red] {exc} The database was left as it was.")
+        reason = str(exc).rstrip(".")
+        console.print(f"[red]Restore failed:[/red] {reason}. The database was left as it was.")
         raise typer.Exit(2) from exc
     console.print(f"Restored {_where(url)} from {file}.")
 

@@ -30,12 +30,18 @@ def _absolute_base_url(value: str) -> str:
     follow (``not a url/entry/...``). Empty is allowed: the links are then paths."""
     if not value:
         return value
-    parts = urlsplit(value)
-    if (parts.scheme not in ("http", "https") or not parts.hostname
-            or any(c.isspace() for c in value)):
-        raise typer.BadParameter(
-            f"{value!r} is not an absolute http(s) URL with a host "
-            "(e.g. https://eurodex.example)")
+    refusal = typer.BadParameter(
+        f"{value!r} is not an absolute http(s) URL with a host, and no user, query or "
+        "fragment (e.g. https://eurodex.example or https://example.org/eurodex)")
+    try:
+        parts = urlsplit(value)
+        port_ok = parts.port is None or parts.port > 0  # .port raises when out of range
+    except ValueError:  # an unbalanced IPv6 bracket, a port out of range
+        raise refusal from None
+    if (parts.scheme not in ("http", "https") or not parts.hostname or not port_ok
+            or parts.username is not None or parts.query or parts.fragment
+            or "#" in value or "?" in value or any(c.isspace() for c in value)):
+        raise refusal
     return value
 
 

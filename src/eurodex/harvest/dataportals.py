@@ -6,8 +6,9 @@ the registry marks the catalogue as having an API and lists at least one endpoin
 an API (CKAN, udata, Opendatasoft, DCAT, OGC services, SPARQL, an OpenAPI document, ...:
 not a sitemap or a feed), the register gets one API entry for it: named after the
 catalogue, with the best endpoint as base URL, the catalogue's site as homepage and its
-owner as institution. Records of inactive catalogues, records without an API endpoint and
-owners without a name are skipped, and counted.
+owner as institution. Records of inactive catalogues, records without an API endpoint,
+records whose name is a note about missing information and owners without a name are
+skipped, and counted.
 
 The file is read line by line, so a registry of any size is harvested in bounded memory.
 """
@@ -60,6 +61,12 @@ PLACEHOLDER_OWNER = re.compile(r"^\s*(?:(?:not|no)\s|(?:unknown|none|n/a)\s*$)|^
                                re.IGNORECASE)
 
 
+#: Names some records carry where their author could not find one ("I could not access the
+#: provided URL directly...", "The URL provided is not an actual entry..."): skipped, counted.
+PLACEHOLDER_NAME = re.compile(r"^(?:i could not|i was unable|the url provided|no information "
+                              r"available|unfortunately|sorry\b)", re.IGNORECASE)
+
+
 class DataPortalsHarvester:
     """One API entry per public data portal with a machine endpoint."""
 
@@ -103,6 +110,9 @@ class DataPortalsHarvester:
         name = text(record.get("name"))
         if not name:
             return RecordError(self.source_name, uid, "catalogue has no name")
+        if PLACEHOLDER_NAME.search(name):
+            self._skip("name is a note about missing information")
+            return None
         if text(record.get("status")) not in (None, "active"):
             self._skip("catalogue not active")
             return None

@@ -15,11 +15,12 @@ any name: probes often use the machine's address, and it publishes no link.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 
 from eurodex.settings import Settings
 
@@ -31,7 +32,7 @@ ANY_NAME_PATHS = ("/healthz",)
 
 def answered_hosts(settings: Settings, listening_on: str | None = None) -> tuple[str, ...]:
     """The host names (lower case, no port) this register answers to."""
-    names = [*LOOPBACK_NAMES, *(h.strip().lower() for h in settings.allowed_hosts)]
+    names = [*LOOPBACK_NAMES, *host_names(settings.allowed_hosts)]
     base_host = urlsplit(settings.base_url).hostname
     if base_host:
         names.append(base_host.lower())
@@ -50,12 +51,30 @@ def _matches(host: str, patterns: Iterable[str]) -> bool:
     return False
 
 
+# host[:port], as RFC 9110 allows it: a name or IPv4 address, or an IPv6 literal in brackets.
+_HOST_HEADER = re.compile(r"(?P<name>[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
+
+
 def _host_name(header: str) -> str:
-    """The name in a ``Host`` header, lower case, without port or IPv6 brackets."""
-    try:
-        return urlsplit(f"//{header.strip()}").hostname or ""
-    except ValueError:  # an unbalanced bracket: no name this register answers to
+    """The name in a well-formed ``Host`` header, lower case, without port or brackets; ""
+    for anything else (a user part, a path, a port out of range), which nothing answers."""
+    found = _HOST_HEADER.fullmatch(header.strip())
+    if not found or (found["port"] and not 0 < int(found["port"]) <= 65535):
         return ""
+    return found["name"].strip("[]").lower()
+
+
+def host_names(values: Iterable[str]) -> tuple[str, ...]:
+    """Allowed-host settings as names: ``https://proxy.example:8443`` is ``proxy.example``
+    (a port or scheme there would otherwise make the name silently never match)."""
+    names = []
+    for value in values:
+        value = value.strip().lower()
+        if value.startswith(("*", "[")) or "//" not in value and ":" not in value:
+            names.append(value.strip("[]"))
+            continue
+        names.append(urlsplit(value if "//" in value else f"//{value}").hostname or value)
+    return tuple(n for n in names if n)
 
 
 class KnownHosts:
@@ -73,10 +92,11 @@ class KnownHosts:
         if host and _matches(host, self.hosts):
             await self.app(scope, receive, send)
             return
-        named = repr(host[:100]) if host else "no host"
-        response = PlainTextResponse(
-            f"This register does not answer to {named}. Its operator lists the host names it "
-            "is served under in EURODEX_BASE_URL or EURODEX_ALLOWED_HOSTS.\n",
-            status_code=400,
-        )
+        named = repr(host[:100]) if host else "this Host header"
+        message = (f"This register does not answer to {named}. Its operator lists the host "
+                   "names it is served under in EURODEX_BASE_URL or EURODEX_ALLOWED_HOSTS.")
+        if scope["path"].startswith("/api/"):  # the JSON API's one error shape
+            response = JSONResponse({"ok": False, "error": message, "status": 400}, 400)
+        else:
+            response = PlainTextResponse(message + "\n", status_code=400)
         await response(scope, receive, send)
