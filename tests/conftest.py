@@ -21,6 +21,7 @@ from eurodex.settings import Settings
 from eurodex.store.db import Store
 
 from . import backends
+from .browsers import CHROMIUM, CHROMIUM_ARGS, sync_playwright_or_skip
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -262,3 +263,25 @@ def serve():
 @pytest.fixture
 def settings(store: Store) -> Settings:
     return Settings(database_url=store.url)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One Chromium per test module (tests open their own contexts or pages in it)."""
+    with sync_playwright_or_skip()() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def check_cvec_up(store: Store) -> int:
+    """Store one UP check of the CVEC entry, as its probe would: the page shows VERIFIED. Its id."""
+    from eurodex.model import CheckResult, Outcome
+    from eurodex.store import repository as repo
+
+    with store.session() as session:
+        entry = repo.entry_by_slug(session, "api-cvec")
+        repo.record_check(session, entry, CheckResult(
+            url="https://cvec-ctrl.etudiant.gouv.fr", started_at=repo.now_utc(),
+            method="HEAD", outcome=Outcome.UP, http_status=200, latency_ms=80))
+        return entry.id

@@ -6,7 +6,6 @@ and of the CVEC entry are written to docs/screenshots/ (the README shows them).
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -17,28 +16,8 @@ from eurodex.settings import Settings
 from eurodex.store import repository as repo
 from eurodex.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 VIEWPORT = {"width": 1280, "height": 800}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Debian's Chromium (never a browser downloaded by ``playwright install``)."""
-    if not CHROMIUM.exists():
-        reason = (f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
-                  "chromium, or EURODEX_INSTALL_SERVICES=1 scripts/test-services)")
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

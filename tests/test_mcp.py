@@ -9,10 +9,10 @@ import httpx
 import pytest
 from mcp import Client
 
-from eurodex.model import CheckResult, Outcome
 from eurodex.settings import Settings
-from eurodex.store import repository as repo
 from eurodex.web.app import create_app
+
+from .conftest import check_cvec_up
 
 EXPECTED_SCHEMA = Path(__file__).parent / "fixtures" / "cvec-expected-schema.json"
 TOOLS = {"search_entries", "get_entry", "get_entry_checks", "get_entry_schema",
@@ -21,11 +21,7 @@ TOOLS = {"search_entries", "get_entry", "get_entry_checks", "get_entry_schema",
 
 @pytest.fixture
 def served(harvested_store, serve):
-    with harvested_store.session() as session:
-        entry = repo.entry_by_slug(session, "api-cvec")
-        repo.record_check(session, entry, CheckResult(
-            url="https://cvec-ctrl.etudiant.gouv.fr", started_at=repo.now_utc(),
-            method="HEAD", outcome=Outcome.UP, http_status=200, latency_ms=80))
+    check_cvec_up(harvested_store)
     with serve(create_app(Settings(database_url=harvested_store.url), harvested_store)) as s:
         yield s
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from eurodex import pipeline
 from eurodex.harvest.rdf import parse_graph
-from eurodex.model import CheckResult, Outcome, Status
+from eurodex.model import Status
 from eurodex.publish.dcat import DcatExport, turtle_chunks
 from eurodex.publish.links import Links
 from eurodex.publish.register import approved_entries
@@ -27,6 +27,8 @@ from eurodex.settings import Settings
 from eurodex.store import repository as repo
 from eurodex.store.tables import Entry
 from eurodex.web.app import create_app
+
+from .conftest import check_cvec_up
 
 SHAPES = Path(__file__).parent / "fixtures" / "dcat-ap-3.0.1"
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -50,12 +52,7 @@ def shapes() -> Graph:
 
 @pytest.fixture
 def served(published_store, serve):
-    with published_store.session() as session:
-        entry = repo.entry_by_slug(session, "api-cvec")
-        repo.record_check(session, entry, CheckResult(
-            url="https://cvec-ctrl.etudiant.gouv.fr", started_at=repo.now_utc(),
-            method="HEAD", outcome=Outcome.UP, http_status=200, latency_ms=80))
-        entry_id = entry.id
+    entry_id = check_cvec_up(published_store)
     pipeline.score(published_store, [entry_id])
     app = create_app(Settings(database_url=published_store.url), published_store)
     with serve(app) as running:

@@ -10,22 +10,19 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from eurodex.model import CheckResult, Outcome, Status
+from eurodex.model import Status
 from eurodex.settings import Settings
-from eurodex.store import repository as repo
 from eurodex.store.tables import Entry, Institution, Score
 from eurodex.web.app import create_app
+
+from .conftest import check_cvec_up
 
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 
 @pytest.fixture
 def served(published_store, serve):
-    with published_store.session() as session:
-        entry = repo.entry_by_slug(session, "api-cvec")
-        repo.record_check(session, entry, CheckResult(
-            url="https://cvec-ctrl.etudiant.gouv.fr", started_at=repo.now_utc(),
-            method="HEAD", outcome=Outcome.UP, http_status=200, latency_ms=80))
+    check_cvec_up(published_store)
     with serve(create_app(Settings(database_url=published_store.url), published_store)) as s:
         yield s
 

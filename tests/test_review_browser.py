@@ -7,10 +7,6 @@ install``). Without Chromium the test skips with the reason, except under CI=tru
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from eurodex.review.curators import add_curator
@@ -19,32 +15,12 @@ from eurodex.store import repository as repo
 from eurodex.store.tables import AuditLog
 from eurodex.web.app import create_app
 
+from .browsers import CHROMIUM, CHROMIUM_ARGS, sync_playwright_or_skip
 from .test_review import quarantine
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
-
-
-def _sync_playwright():
-    problem = None
-    if not CHROMIUM.exists():
-        problem = (f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y "
-                   "chromium, or EURODEX_INSTALL_SERVICES=1 scripts/test-services)")
-    else:
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError:
-            problem = "the playwright package is missing: pip install -e '.[test]'"
-    if problem is None:
-        return sync_playwright
-    if os.environ.get("CI") == "true":
-        pytest.fail(problem)
-    pytest.skip(problem)
 
 
 def test_a_curator_approves_a_quarantined_entry_in_the_browser(store, serve):
-    sync_playwright = _sync_playwright()
+    sync_playwright = sync_playwright_or_skip()
     slug = quarantine(store)
     with store.session() as session:
         token = add_curator(session, "dana")

@@ -20,22 +20,12 @@ from eurodex.web.app import create_app
 
 from .conftest import tls_server
 from .officialness_helpers import AGENCY_HOST, CURATION_YAML, agency_page
-from .test_review_browser import CHROMIUM, CHROMIUM_ARGS, _sync_playwright
 
 SPEC = {
     "openapi": "3.0.3", "info": {"title": "Example", "version": "1"},
     "servers": [{"url": f"https://{AGENCY_HOST}/v1"}],
     "paths": {"/things": {"get": {"responses": {"200": {"description": "ok"}}}}},
 }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = _sync_playwright()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -31,14 +31,13 @@ from eurodex.web.app import create_app
 from eurodex.web.forms import CSRF_COOKIE
 
 from . import test_submissions
-from .conftest import free_port
-from .officialness_helpers import AGENCY_HOST, CURATION_YAML
 
 PORTAL_HOST = test_submissions.PORTAL_HOST
-stand_ins = test_submissions.stand_ins  # the agency and portal stand-ins, one fixture
-CLOSED_HOST = "closed.example-agency.gouv.fr"
+CLOSED_HOST = test_submissions.CLOSED_HOST
+WRONG_CERT_HOST = test_submissions.WRONG_CERT_HOST
+# The served register with its TLS stand-ins, shared with test_submissions.
+stand_ins, site = test_submissions.stand_ins, test_submissions.site
 PROCESSED_URL = f"https://{CLOSED_HOST}/"  # a name: only processing can tell its fate
-WRONG_CERT_HOST = "other.example-agency.gouv.fr"  # served with AGENCY_HOST's certificate
 HTML = {"accept": "text/html"}
 
 
@@ -122,22 +121,6 @@ def test_real_submissions_still_pass(name, url, country, cleaned):
 
 
 # -- refusals over HTTP, before any fetch and without using the quota -----------------------
-
-
-@pytest.fixture
-def site(store, serve, stand_ins, ca_file, tmp_path):
-    agency, portal = stand_ins
-    curation = tmp_path / "curation.yaml"
-    curation.write_text(CURATION_YAML, "utf-8")
-    settings = Settings(
-        database_url=store.url, extra_ca_file=ca_file, curation_file=str(curation),
-        host_overrides={f"{AGENCY_HOST}:443": f"127.0.0.1:{agency.port}",
-                        f"{PORTAL_HOST}:443": f"127.0.0.1:{portal.port}",
-                        f"{CLOSED_HOST}:443": f"127.0.0.1:{free_port()}",
-                        f"{WRONG_CERT_HOST}:443": f"127.0.0.1:{agency.port}"},
-    )
-    with serve(create_app(settings, store)) as served:
-        yield served
 
 
 @pytest.fixture

@@ -19,10 +19,12 @@ from eurodex.store import repository as repo
 from eurodex.web.app import create_app
 from eurodex.web.forms import CSRF_COOKIE
 
-from .conftest import tls_server
+from .conftest import free_port, tls_server
 from .officialness_helpers import AGENCY_HOST, CURATION_YAML, agency_page
 
 PORTAL_HOST = "portal.redirecting-host.fr"
+CLOSED_HOST = "closed.example-agency.gouv.fr"  # led to a loopback port nobody listens on
+WRONG_CERT_HOST = "other.example-agency.gouv.fr"  # served with AGENCY_HOST's certificate
 SPEC = {
     "openapi": "3.0.3",
     "info": {"title": "Example", "version": "1"},
@@ -51,7 +53,9 @@ def site(store, serve, stand_ins, ca_file, tmp_path):
     settings = Settings(
         database_url=store.url, extra_ca_file=ca_file, curation_file=str(curation),
         host_overrides={f"{AGENCY_HOST}:443": f"127.0.0.1:{agency.port}",
-                        f"{PORTAL_HOST}:443": f"127.0.0.1:{portal.port}"},
+                        f"{PORTAL_HOST}:443": f"127.0.0.1:{portal.port}",
+                        f"{CLOSED_HOST}:443": f"127.0.0.1:{free_port()}",
+                        f"{WRONG_CERT_HOST}:443": f"127.0.0.1:{agency.port}"},
     )
     with serve(create_app(settings, store)) as served:
         yield served

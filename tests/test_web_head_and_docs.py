@@ -18,8 +18,6 @@ from eurodex.settings import Settings
 from eurodex.web import params, search_api
 from eurodex.web.app import create_app
 
-from .test_review_browser import CHROMIUM, CHROMIUM_ARGS, _sync_playwright
-
 HUGE = "99999999999999999999999"  # beyond any SQL integer: once an OverflowError, a 500
 
 
@@ -99,15 +97,6 @@ def test_the_docs_page_loads_swagger_ui_from_the_register_itself(served):
     assert redirect.status_code == 200 and "swaggerUIRedirectOauth2" in redirect.text
     assert "'sha256-" in redirect.headers["content-security-policy"]
     assert httpx.get(served.url + "/docs/oauth2-redirect").status_code == 404
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = _sync_playwright()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_the_docs_page_renders_offline_in_chromium(served, browser):

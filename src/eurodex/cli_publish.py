@@ -39,8 +39,8 @@ def _absolute_base_url(value: str) -> str:
     except ValueError:  # an unbalanced IPv6 bracket, a port out of range
         raise refusal from None
     if (parts.scheme not in ("http", "https") or not parts.hostname or not port_ok
-            or parts.username is not None or parts.query or parts.fragment
-            or "#" in value or "?" in value or any(c.isspace() for c in value)):
+            or parts.username is not None or "#" in value or "?" in value
+            or any(c.isspace() for c in value)):
         raise refusal
     return value
 

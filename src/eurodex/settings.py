@@ -50,6 +50,11 @@ def _parse_rate(text: str | None) -> float:
     return rate
 
 
+def _comma_list(text: str | None) -> tuple[str, ...]:
+    """A comma-separated setting's values, stripped, empty ones dropped."""
+    return tuple(v.strip() for v in (text or "").split(",") if v.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = DEFAULT_DATABASE_URL
@@ -84,18 +89,13 @@ class Settings:
         cls, environ: dict[str, str] | None = None, *, scheduler_default: bool = False
     ) -> Settings:
         env = os.environ if environ is None else environ
-        networks = tuple(
-            n.strip() for n in env.get("EURODEX_ALLOWED_NETWORKS", "").split(",") if n.strip()
-        )
         return cls(
             database_url=env.get("EURODEX_DATABASE_URL") or DEFAULT_DATABASE_URL,
             host_overrides=_parse_overrides(env.get("EURODEX_HOST_OVERRIDES", "")),
             extra_ca_file=env.get("EURODEX_EXTRA_CA_FILE") or None,
-            allowed_networks=networks,
+            allowed_networks=_comma_list(env.get("EURODEX_ALLOWED_NETWORKS")),
             base_url=env.get("EURODEX_BASE_URL", cls.base_url).rstrip("/"),
-            allowed_hosts=tuple(
-                h.strip() for h in env.get("EURODEX_ALLOWED_HOSTS", "").split(",") if h.strip()
-            ),
+            allowed_hosts=_comma_list(env.get("EURODEX_ALLOWED_HOSTS")),
             curation_file=env.get("EURODEX_CURATION_FILE") or None,
             sources_file=env.get("EURODEX_SOURCES_FILE") or None,
             scheduler=_parse_flag("EURODEX_SCHEDULER", env.get("EURODEX_SCHEDULER"),

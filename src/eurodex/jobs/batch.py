@@ -148,7 +148,4 @@ async def _full_turn(
         return True
 
     full = await full_verify(store, turn.item.entry_id, checker, also=advance)
-    outcome = full.check.outcome.value if full.check else None
-    report.stored_turn(turn.item.entry_id, turn.slug, outcome)
-    if full.spec == "changed":
-        report.spec_changes += 1
+    report.stored_full_turn(turn.item.entry_id, turn.slug, full)

@@ -26,6 +26,7 @@ from eurodex.search.query import (
     SearchQuery,
     SearchResult,
     Term,
+    ranked_order,
     sorted_counts,
 )
 
@@ -73,16 +74,11 @@ class PostgresSearch:
         result = SearchResult(total=total, ids=[], facets=facets, counted=counted)
         if total == 0:
             return result
-        sort = query.sort
-        if sort == "relevance" and query.terms and total > RANK_LIMIT:
-            sort = "score"
-            result.ranked_by = "score"
-        else:
-            result.ranked_by = sort if query.terms or sort != "relevance" else "name"
-        if sort == "relevance" and query.terms:
+        sort = result.ranked_by = ranked_order(query, total, RANK_LIMIT)
+        if sort == "relevance":
             order = f"ts_rank('{WEIGHTS}', f.document, {matched}) DESC, f.sort_name, f.entry_id"
         else:
-            order = FACET_ORDER["name" if sort == "relevance" else sort]
+            order = FACET_ORDER[sort]
         page = session.execute(
             text(f"SELECT f.entry_id FROM entry_search AS f{where} ORDER BY {order} "
                  "LIMIT :limit OFFSET :offset"),

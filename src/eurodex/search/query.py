@@ -130,6 +130,17 @@ class SearchResult:
         return self.counted >= self.total
 
 
+def ranked_order(query: SearchQuery, total: int, rank_limit: int) -> str:
+    """The order an indexed search uses: the one asked for, except that relevance without
+    words is by name, and relevance over more than ``rank_limit`` matches is by score (ranking
+    them all would cost more than the page is worth)."""
+    if query.sort != "relevance":
+        return query.sort
+    if not query.terms:
+        return "name"
+    return "score" if total > rank_limit else "relevance"
+
+
 def sorted_counts(counts: dict[str | None, int]) -> list[FacetCount]:
     """Most frequent first, then by value; values that are not set are not a facet."""
     items = [(v, n) for v, n in counts.items() if v is not None and n > 0]

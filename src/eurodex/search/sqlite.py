@@ -30,6 +30,7 @@ from eurodex.search.query import (
     SearchQuery,
     SearchResult,
     Term,
+    ranked_order,
     sorted_counts,
 )
 from eurodex.search.sqlite_index import TOPIC_BITS, facet_token
@@ -82,19 +83,14 @@ class SqliteSearch:
         result = SearchResult(total=total, ids=[], facets=facets, counted=counted)
         if total == 0:
             return result
-        sort = query.sort
-        if sort == "relevance" and query.terms and total > RANK_LIMIT:
-            sort = "score"
-            result.ranked_by = "score"
-        else:
-            result.ranked_by = sort if query.terms or sort != "relevance" else "name"
+        sort = result.ranked_by = ranked_order(query, total, RANK_LIMIT)
         if sort == "score" and query.terms and "tier" not in query.filters:
             result.ids = self._page_by_tier(session, query, source, where, params)
             return result
-        if sort == "relevance" and query.terms:
+        if sort == "relevance":
             columns, order = f"f.entry_id, {_RANK} AS rank", "rank, f.sort_name, f.entry_id"
         else:
-            columns, order = "f.entry_id", FACET_ORDER["name" if sort == "relevance" else sort]
+            columns, order = "f.entry_id", FACET_ORDER[sort]
         page = session.execute(
             text(f"SELECT {columns} FROM {source}{where} ORDER BY {order} "
                  "LIMIT :limit OFFSET :offset"),

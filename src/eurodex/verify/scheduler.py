@@ -40,7 +40,7 @@ from eurodex.store.tables import Entry
 from eurodex.verify.cadence import Loop
 from eurodex.verify.check import Checker
 from eurodex.verify.commit import TurnTaken, store_outcome
-from eurodex.verify.full import full_verify
+from eurodex.verify.full import FullReport, full_verify
 from eurodex.verify.retention import delete_old_checks
 from eurodex.verify.round import check_settings, probe_url
 from eurodex.verify.staleness import mark_stale, scores_behind_checks
@@ -90,6 +90,12 @@ class DueReport:
             return
         self.checked += 1
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+
+    def stored_full_turn(self, entry_id: int, slug: str, full: FullReport) -> None:
+        """Count one stored full verification: its probe's outcome, and a changed spec."""
+        self.stored_turn(entry_id, slug, full.check.outcome.value if full.check else None)
+        if full.spec == "changed":
+            self.spec_changes += 1
 
 
 def ensure_all_schedules(store: Store, settings: Settings, now: datetime | None = None) -> int:
@@ -204,10 +210,7 @@ async def _full_turn(
         return True
 
     full = await full_verify(store, turn.item.entry_id, checker, also=advance)
-    outcome = full.check.outcome.value if full.check else None
-    report.stored_turn(turn.item.entry_id, turn.slug, outcome)
-    if full.spec == "changed":
-        report.spec_changes += 1
+    report.stored_full_turn(turn.item.entry_id, turn.slug, full)
 
 
 # -- the in-process runner ----------------------------------------------------------------

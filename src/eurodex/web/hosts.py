@@ -68,12 +68,12 @@ def host_names(values: Iterable[str]) -> tuple[str, ...]:
     """Allowed-host settings as names: ``https://proxy.example:8443`` is ``proxy.example``
     (a port or scheme there would otherwise make the name silently never match)."""
     names = []
-    for value in values:
-        value = value.strip().lower()
-        if value.startswith(("*", "[")) or "//" not in value and ":" not in value:
-            names.append(value.strip("[]"))
-            continue
-        names.append(urlsplit(value if "//" in value else f"//{value}").hostname or value)
+    for value in (v.strip().lower() for v in values):
+        try:
+            name = urlsplit(value if "//" in value else f"//{value}").hostname
+        except ValueError:  # an unbalanced bracket: kept as written, it matches nothing
+            name = None
+        names.append(name or value)  # a bare IPv6 address has no URL form: as written
     return tuple(n for n in names if n)
 
 
