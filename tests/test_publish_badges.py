@@ -19,7 +19,7 @@ from eurodex.settings import Settings
 from eurodex.store import repository as repo
 from eurodex.web.app import create_app
 
-from .test_browser_register import browser, page  # noqa: F401  (fixtures: Debian's Chromium)
+from .test_browser_register import page  # noqa: F401  (a fixture: a tab in Debian's Chromium)
 
 
 @pytest.fixture
